@@ -1,0 +1,23 @@
+package dev.handoff.launcher;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code ./handoff}: the local mode's subcommands. */
+@Command(name = "handoff", mixinStandardHelpOptions = true, version = "Handoff 0.1.0-SNAPSHOT",
+        description = "Measures the handoff segment of security findings, live, on Kafka.",
+        subcommands = {DemoCommand.class})
+public final class HandoffCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new HandoffCli()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.handoff.launcher;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The README's run command, in-process: a real broker, every topic, and a finding through the serde. */
+@Tag("integration")
+class DemoCommandIT {
+
+    @Test
+    void demoOnceStartsTheBrokerDeclaresTopicsAndRoundTripsAFinding() {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            exit = new CommandLine(new HandoffCli()).execute("demo", "--once", "--topic-prefix", "demo-it.");
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        original.print(out);
+        assertEquals(0, exit, out);
+        assertTrue(out.matches("(?s).*broker:\\s+localhost:\\d+.*"), out);
+        assertTrue(out.contains("topics:   16 declared with prefix 'demo-it.'"), out);
+        assertTrue(out.matches("(?s).*wrote and read back finding f1-[0-9a-f]{32} \\(CVE-2021-44228, CRITICAL\\) on demo-it\\.findings\\.reported.*"), out);
+    }
+
+    @Test
+    void unknownOptionsAreRejectedWithUsage() {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            exit = new CommandLine(new HandoffCli()).execute("demo", "--bogus");
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertEquals(2, exit);
+        assertTrue(captured.toString(StandardCharsets.UTF_8).contains("Unknown option: '--bogus'"));
+    }
+}
