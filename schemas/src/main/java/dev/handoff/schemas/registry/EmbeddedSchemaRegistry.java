@@ -1,5 +1,7 @@
 package dev.handoff.schemas.registry;
 
+import dev.handoff.schemas.HandoffSchemas;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,13 +31,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
-  * A schema registry without a server: ids are derived from the schema's fingerprint, so every process
-  * of a build gives a schema the same id without talking to the others.
-  *
-  * <p>It knows the schemas registered with it, the released schemas listed in
-  * {@value #COMPAT_INDEX} on the classpath, schemas handed to {@link #preload}, and, when given a
-  * directory, every schema any process wrote there.
-  */
+ * A schema registry without a server: ids are derived from the schema's fingerprint, so every process
+ * of a build gives a schema the same id without talking to the others.
+ *
+ * <p>It knows the schemas registered with it, the released schemas listed in
+ * {@value #COMPAT_INDEX} on the classpath, schemas handed to {@link #preload}, and, when given a
+ * directory, every schema any process wrote there.
+ */
 public final class EmbeddedSchemaRegistry implements SchemaRegistry {
 
     /** Classpath folder of released schema versions kept for evolution. */
@@ -57,30 +59,38 @@ public final class EmbeddedSchemaRegistry implements SchemaRegistry {
         }
     }
 
-    /** A registry of this JVM only, preloaded with the released schemas on the classpath. */
+    /** A registry of this JVM only, preloaded with this build's schemas and the released ones on the classpath. */
     public EmbeddedSchemaRegistry() {
-        this(null, List.of(), defaultClassLoader());
+        this(null, HandoffSchemas.currentSchemas(), defaultClassLoader());
     }
 
-    /** A registry of this JVM only, preloaded with the released schemas on the classpath and {@code extra}. */
+    /** As {@link #EmbeddedSchemaRegistry()}, and {@code extra}. */
     public EmbeddedSchemaRegistry(Collection<Schema> extra) {
-        this(null, extra, defaultClassLoader());
+        this(null, withCurrent(extra), defaultClassLoader());
     }
 
     /** A registry that also writes registered schemas to {@code dir} and reads unknown ids from there. */
     public EmbeddedSchemaRegistry(Path dir) {
-        this(Objects.requireNonNull(dir, "dir"), List.of(), defaultClassLoader());
+        this(Objects.requireNonNull(dir, "dir"), HandoffSchemas.currentSchemas(), defaultClassLoader());
     }
 
-    /** A registry persisting to {@code dir}, preloaded with the released schemas on the classpath and {@code extra}. */
+    /** A registry persisting to {@code dir}, preloaded with this build's schemas, the released ones and {@code extra}. */
     public EmbeddedSchemaRegistry(Path dir, Collection<Schema> extra) {
-        this(Objects.requireNonNull(dir, "dir"), extra, defaultClassLoader());
+        this(Objects.requireNonNull(dir, "dir"), withCurrent(extra), defaultClassLoader());
+    }
+
+    // A process must read what an earlier process of the same build wrote (its state stores, its topics),
+    // so every schema of this build is known without having been registered in this JVM.
+    private static List<Schema> withCurrent(Collection<Schema> extra) {
+        List<Schema> all = new java.util.ArrayList<>(HandoffSchemas.currentSchemas());
+        all.addAll(extra);
+        return all;
     }
 
     /**
-      * The general form: {@code dir} may be null for no persistence; released schemas are looked up
-      * through {@code classLoader}.
-      */
+     * The general form: {@code dir} may be null for no persistence; released schemas are looked up
+     * through {@code classLoader}.
+     */
     public EmbeddedSchemaRegistry(Path dir, Collection<Schema> extra, ClassLoader classLoader) {
         this.dir = Optional.ofNullable(dir).map(d -> d.toAbsolutePath().normalize());
         this.dir.ifPresent(EmbeddedSchemaRegistry::createDirectory);
@@ -89,10 +99,10 @@ public final class EmbeddedSchemaRegistry implements SchemaRegistry {
     }
 
     /**
-      * The id every embedded registry gives {@code schema}: its 64-bit Parsing Canonical Form fingerprint
-      * folded to a positive 31-bit int. Schemas differing only in docs, defaults or logical types share it,
-      * which is right because their binary encoding is the same.
-      */
+     * The id every embedded registry gives {@code schema}: its 64-bit Parsing Canonical Form fingerprint
+     * folded to a positive 31-bit int. Schemas differing only in docs, defaults or logical types share it,
+     * which is right because their binary encoding is the same.
+     */
     public static int idOf(Schema schema) {
         long fingerprint = SchemaNormalization.parsingFingerprint64(schema);
         int folded = (int) (fingerprint ^ (fingerprint >>> 32)) & 0x7fff_ffff;

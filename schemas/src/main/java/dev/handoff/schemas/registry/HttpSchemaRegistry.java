@@ -32,9 +32,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
-  * Client of the Confluent-compatible Schema Registry REST API (Confluent, Apicurio ccompat, Karapace,
-  * Redpanda), with caching, retries with back-off and fail-over between several base URLs.
-  */
+ * Client of the Confluent-compatible Schema Registry REST API (Confluent, Apicurio ccompat, Karapace,
+ * Redpanda), with caching, retries with back-off and fail-over between several base URLs.
+ */
 public final class HttpSchemaRegistry implements SchemaRegistry {
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);

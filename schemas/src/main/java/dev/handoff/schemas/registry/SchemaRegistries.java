@@ -1,7 +1,5 @@
 package dev.handoff.schemas.registry;
 
-import dev.handoff.schemas.HandoffSchemas;
-
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
-  * Chooses the schema registry named by {@value #URL_CONFIG} in a Kafka-style configuration map.
-  */
+ * Chooses the schema registry named by {@value #URL_CONFIG} in a Kafka-style configuration map.
+ */
 public final class SchemaRegistries {
 
     /** {@code http(s)://host:port[,…]}, {@code embedded}, or {@code embedded:/dir}; missing means embedded. */
@@ -48,11 +46,11 @@ public final class SchemaRegistries {
     private SchemaRegistries() {}
 
     /**
-      * Returns the registry {@code config} asks for. Embedded registries are shared per JVM (and per
-      * directory); their {@code close()} does nothing, so callers may close what they got.
-      *
-      * @throws IllegalArgumentException if {@value #URL_CONFIG} or a numeric setting has an invalid value
-      */
+     * Returns the registry {@code config} asks for. Embedded registries are shared per JVM (and per
+     * directory); their {@code close()} does nothing, so callers may close what they got.
+     *
+     * @throws IllegalArgumentException if {@value #URL_CONFIG} or a numeric setting has an invalid value
+     */
     public static SchemaRegistry fromConfig(Map<String, ?> config) {
         Object value = config.get(URL_CONFIG);
         if (value == null || value.toString().isBlank()) {
@@ -84,7 +82,7 @@ public final class SchemaRegistries {
             synchronized (SchemaRegistries.class) {
                 registry = inMemory;
                 if (registry == null) {
-                    registry = new EmbeddedSchemaRegistry(HandoffSchemas.currentSchemas());
+                    registry = new EmbeddedSchemaRegistry();
                     inMemory = registry;
                 }
             }
@@ -94,7 +92,7 @@ public final class SchemaRegistries {
 
     /** The embedded registry of this JVM that persists to {@code dir}. */
     public static EmbeddedSchemaRegistry embedded(Path dir) {
-        return PERSISTENT.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new EmbeddedSchemaRegistry(d, HandoffSchemas.currentSchemas()));
+        return PERSISTENT.computeIfAbsent(dir.toAbsolutePath().normalize(), EmbeddedSchemaRegistry::new);
     }
 
     private static Path directoryOf(String url) {

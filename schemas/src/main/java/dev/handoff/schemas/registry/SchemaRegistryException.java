@@ -1,8 +1,8 @@
 package dev.handoff.schemas.registry;
 
 /**
-  * A schema registry could not register or return a schema; the message says why and what to do.
-  */
+ * A schema registry could not register or return a schema; the message says why and what to do.
+ */
 public class SchemaRegistryException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;

@@ -21,9 +21,9 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
-  * Reads Schema Registry wire-format Avro into the generated class {@code T}, resolving whichever
-  * compatible writer schema the data carries into the class's current schema.
-  */
+ * Reads Schema Registry wire-format Avro into the generated class {@code T}, resolving whichever
+ * compatible writer schema the data carries into the class's current schema.
+ */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
 
     private final Class<T> type;

@@ -8,8 +8,8 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
-  * Kafka serdes for generated Avro classes in the Schema Registry wire format.
-  */
+ * Kafka serdes for generated Avro classes in the Schema Registry wire format.
+ */
 public final class AvroSerdes {
 
     private AvroSerdes() {}

@@ -19,9 +19,9 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
-  * Writes Avro specific records in the Schema Registry wire format, registering each record schema under
-  * the subject {@code <topic>-value} (or {@code <topic>-key}) once per topic.
-  */
+ * Writes Avro specific records in the Schema Registry wire format, registering each record schema under
+ * the subject {@code <topic>-value} (or {@code <topic>-key}) once per topic.
+ */
 public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
 
     private volatile SchemaRegistry registry;

@@ -6,9 +6,9 @@ import java.util.Arrays;
 import org.apache.kafka.common.errors.SerializationException;
 
 /**
-  * The Confluent Schema Registry wire format: magic byte 0, the schema id as 4 big-endian bytes, then
-  * the Avro binary body.
-  */
+ * The Confluent Schema Registry wire format: magic byte 0, the schema id as 4 big-endian bytes, then
+ * the Avro binary body.
+ */
 public final class WireFormat {
 
     public static final byte MAGIC_BYTE = 0x00;
@@ -38,10 +38,10 @@ public final class WireFormat {
     }
 
     /**
-      * The schema id of wire-format {@code data}.
-      *
-      * @throws SerializationException if {@code data} is null, too short or does not start with the magic byte
-      */
+     * The schema id of wire-format {@code data}.
+     *
+     * @throws SerializationException if {@code data} is null, too short or does not start with the magic byte
+     */
     public static int schemaId(byte[] data) {
         if (data == null) {
             throw new SerializationException("not Schema Registry wire format: the data is null; a null value is a"

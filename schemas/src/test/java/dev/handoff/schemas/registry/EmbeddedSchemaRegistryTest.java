@@ -197,9 +197,9 @@ class EmbeddedSchemaRegistryTest {
     }
 
     /**
-      * Two different one-field records whose ids collide. Found once by searching field names f0, f1, …
-      * (it took 40 million tries: the fingerprint is linear, so near-identical schemas rarely collide).
-      */
+     * Two different one-field records whose ids collide. Found once by searching field names f0, f1, …
+     * (it took 40 million tries: the fingerprint is linear, so near-identical schemas rarely collide).
+     */
     private static Schema[] collidingSchemas() {
         return new Schema[] {oneIntField("f21989420"), oneIntField("f40424000")};
     }

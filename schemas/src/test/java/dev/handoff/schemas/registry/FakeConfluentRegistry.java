@@ -24,9 +24,9 @@ import org.apache.avro.SchemaNormalization;
 import org.apache.avro.SchemaParseException;
 
 /**
-  * A Confluent-compatible schema registry on loopback, just large enough for the client's tests: it
-  * records every request and can be told to answer the next requests (or all) with given errors.
-  */
+ * A Confluent-compatible schema registry on loopback, just large enough for the client's tests: it
+ * records every request and can be told to answer the next requests (or all) with given errors.
+ */
 final class FakeConfluentRegistry implements AutoCloseable {
 
     record Request(String method, String rawPath, String contentType, String accept, String authorization, String body) {}
