@@ -1,0 +1,107 @@
+package dev.handoff.streams;
+
+import dev.handoff.schemas.TopicDef;
+import dev.handoff.schemas.Topics;
+import dev.handoff.streams.reference.ReferenceFanout;
+import dev.handoff.streams.reference.ReferenceKind;
+import dev.handoff.streams.stages.FindingLifecycleProcessor;
+import dev.handoff.streams.stages.LifecycleSettings;
+import dev.handoff.streams.stages.StoreNames;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The handoff topology: reference changes fanned out to every finding partition, and the lifecycle
+ * processor that keeps each finding's six stage times and writes the activity log, the current state,
+ * owner notifications, unrouted-queue events and dead letters. Every node, store and topic is named.
+ */
+public final class HandoffTopology {
+
+    /** Suffix (after the topic prefix) of the topic that carries reference changes to every partition. */
+    public static final String FANOUT_TOPIC_SUFFIX = "streams.reference-fanout";
+
+    private HandoffTopology() {
+    }
+
+    public static String fanoutTopic(Topics topics) {
+        return topics.prefix() + FANOUT_TOPIC_SUFFIX;
+    }
+
+    public static Topology build(Topics topics) {
+        return build(topics, LifecycleSettings.defaults());
+    }
+
+    public static Topology build(Topics topics, LifecycleSettings settings) {
+        Topology t = new Topology();
+        String fanout = fanoutTopic(topics);
+
+        Map<String, ReferenceKind> kindByTopic = new LinkedHashMap<>();
+        for (ReferenceKind kind : ReferenceKind.values()) {
+            kindByTopic.put(topics.name(kind.topic()), kind);
+        }
+        t.addSource("reference-source", new StringDeserializer(), new ByteArrayDeserializer(),
+                kindByTopic.keySet().toArray(String[]::new));
+        t.addProcessor("reference-fanout", () -> new ReferenceFanout(kindByTopic), "reference-source");
+        t.addSink("reference-fanout-sink", fanout, new StringSerializer(), new ByteArraySerializer(),
+                new ReferenceFanout.Multicast(), "reference-fanout");
+
+        t.addSource("findings-source", new StringDeserializer(), new ByteArrayDeserializer(),
+                topics.name(Topics.FINDINGS_REPORTED), topics.name(Topics.FINDINGS_COMMANDS),
+                topics.name(Topics.NOTIFICATIONS_RECEIPTS), fanout);
+        t.addProcessor("finding-lifecycle", () -> new FindingLifecycleProcessor(topics, fanout, settings), "findings-source");
+
+        addStore(t, StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
+        addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
+        addStore(t, StoreNames.DEPENDENTS, Serdes.String());
+        addStore(t, StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
+        addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
+        addStore(t, StoreNames.SLA_TIMERS, Serdes.String());
+        addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
+        addStore(t, StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
+        addStore(t, StoreNames.OWNERS, topics.valueSerde(Topics.OWNERS));
+        addStore(t, StoreNames.TEAMS, topics.valueSerde(Topics.TEAMS));
+        addStore(t, StoreNames.KEV, topics.valueSerde(Topics.KEV));
+        addStore(t, StoreNames.SLA_POLICIES, topics.valueSerde(Topics.SLA_POLICY));
+
+        addSink(t, topics, FindingLifecycleProcessor.TO_ACTIVITY, Topics.FINDINGS_ACTIVITY);
+        addSink(t, topics, FindingLifecycleProcessor.TO_STATE, Topics.FINDINGS_STATE);
+        addSink(t, topics, FindingLifecycleProcessor.TO_NOTIFY, Topics.NOTIFY_REQUESTS);
+        addSink(t, topics, FindingLifecycleProcessor.TO_UNROUTED, Topics.ALERTS_UNROUTED);
+        addSink(t, topics, FindingLifecycleProcessor.TO_BREACH, Topics.ALERTS_SLA_BREACH);
+        addSink(t, topics, FindingLifecycleProcessor.TO_DEADLETTER, Topics.DEADLETTER);
+        return t;
+    }
+
+    private static <V> void addStore(Topology t, String name, Serde<V> valueSerde) {
+        StoreBuilder<?> store = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), valueSerde)
+                .withLoggingEnabled(Map.of());
+        t.addStateStore(store, "finding-lifecycle");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic) {
+        Serializer<V> values = topics.valueSerde(topic).serializer();
+        t.addSink(name, topics.name(topic), new StringSerializer(), (Serializer<SpecificRecord>) (Serializer<?>) values,
+                "finding-lifecycle");
+    }
+
+    /** Names of all stores, for interactive queries and docs. */
+    public static String[] storeNames() {
+        return Arrays.asList(StoreNames.FINDING_STATE, StoreNames.UNROUTED_QUEUE, StoreNames.DEPENDENTS, StoreNames.ACTIVITY_LOG,
+                StoreNames.OWNER_OPEN, StoreNames.SLA_TIMERS, StoreNames.SLA_FIRED, StoreNames.ASSETS,
+                StoreNames.OWNERS, StoreNames.TEAMS, StoreNames.KEV, StoreNames.SLA_POLICIES).toArray(String[]::new);
+    }
+}

@@ -1,0 +1,1034 @@
+package dev.handoff.streams.stages;
+
+import dev.handoff.avro.ActivityKind;
+import dev.handoff.avro.Actor;
+import dev.handoff.avro.AlertLevel;
+import dev.handoff.avro.Asset;
+import dev.handoff.avro.CaptureOrigin;
+import dev.handoff.avro.CommandKind;
+import dev.handoff.avro.DeadLetter;
+import dev.handoff.avro.DeadLetterKind;
+import dev.handoff.avro.DispatchKind;
+import dev.handoff.avro.DispatchOutcome;
+import dev.handoff.avro.FailureMode;
+import dev.handoff.avro.FindingActivity;
+import dev.handoff.avro.FindingReported;
+import dev.handoff.avro.FindingState;
+import dev.handoff.avro.FindingStatus;
+import dev.handoff.avro.KevEntry;
+import dev.handoff.avro.LifecycleCommand;
+import dev.handoff.avro.NotificationDispatched;
+import dev.handoff.avro.NotificationReason;
+import dev.handoff.avro.Owner;
+import dev.handoff.avro.OwnerNotification;
+import dev.handoff.avro.Reassignment;
+import dev.handoff.avro.ResponsibleSide;
+import dev.handoff.avro.RouteKind;
+import dev.handoff.avro.SeverityBand;
+import dev.handoff.avro.SeverityChange;
+import dev.handoff.avro.SlaBreach;
+import dev.handoff.avro.SlaKind;
+import dev.handoff.avro.SlaPolicy;
+import dev.handoff.avro.Stage;
+import dev.handoff.avro.Team;
+import dev.handoff.avro.UnroutedCause;
+import dev.handoff.avro.UnroutedEvent;
+import dev.handoff.avro.UnroutedEventKind;
+import dev.handoff.avro.VulnerabilityId;
+import dev.handoff.schemas.LifecycleCommands;
+import dev.handoff.schemas.Topics;
+import dev.handoff.streams.enrich.SeverityBands;
+import dev.handoff.streams.enrich.SeverityNormaliser;
+import dev.handoff.streams.reference.ReferenceKind;
+import dev.handoff.streams.routing.AliasIndex;
+import dev.handoff.streams.routing.OwnerResolver;
+import dev.handoff.streams.sla.SlaClock;
+import dev.handoff.streams.sla.SlaPolicies;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The per-finding stage state machine (DESIGN.md sections 3 and 4): captures, lifecycle commands,
+ * delivery receipts and reference-data changes of one partition come through here in log order; the
+ * finding's state lives in {@link StoreNames#FINDING_STATE} and every accepted input and derived
+ * transition goes to the activity log. Bad input goes to the dead-letter topic; nothing here throws.
+ */
+public final class FindingLifecycleProcessor implements Processor<String, byte[], String, SpecificRecord> {
+
+    public static final String TO_ACTIVITY = "to-findings-activity";
+    public static final String TO_STATE = "to-findings-state";
+    public static final String TO_NOTIFY = "to-notify-requests";
+    public static final String TO_UNROUTED = "to-alerts-unrouted";
+    public static final String TO_BREACH = "to-alerts-sla-breach";
+    public static final String TO_DEADLETTER = "to-deadletter";
+
+    private static final Logger log = LoggerFactory.getLogger(FindingLifecycleProcessor.class);
+    private static final String SOURCE = "handoff-streams";
+
+    private static final String STREAM_TIME_KEY = "~stream-time";
+
+    private final Topics topics;
+    private final String fanoutTopic;
+    private final LifecycleSettings settings;
+    private SlaTimers timers;
+    private KeyValueStore<String, String> timerIndex;
+    private Instant streamTime = Instant.EPOCH;
+    private final SeverityNormaliser normaliser = new SeverityNormaliser();
+    private final Map<String, SlaClock> clocks = new HashMap<>();
+
+    private ProcessorContext<String, SpecificRecord> context;
+    private KeyValueStore<String, FindingState> states;
+    private KeyValueStore<String, Long> unrouted;
+    private KeyValueStore<String, String> dependents;
+    private KeyValueStore<String, FindingActivity> activityLog;
+    private KeyValueStore<String, String> ownerOpen;
+    private KeyValueStore<String, Asset> assets;
+    private KeyValueStore<String, Owner> owners;
+    private KeyValueStore<String, Team> teams;
+    private KeyValueStore<String, KevEntry> kev;
+    private KeyValueStore<String, SlaPolicy> policies;
+    private AliasIndex aliases;
+
+    private Deserializer<FindingReported> reportedDeserializer;
+    private Deserializer<LifecycleCommand> commandDeserializer;
+    private Deserializer<NotificationDispatched> receiptDeserializer;
+    private final Map<ReferenceKind, Deserializer<? extends SpecificRecord>> referenceDeserializers = new HashMap<>();
+
+    public FindingLifecycleProcessor(Topics topics, String fanoutTopic, LifecycleSettings settings) {
+        this.topics = topics;
+        this.fanoutTopic = fanoutTopic;
+        this.settings = settings;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, SpecificRecord> context) {
+        this.context = context;
+        states = context.getStateStore(StoreNames.FINDING_STATE);
+        unrouted = context.getStateStore(StoreNames.UNROUTED_QUEUE);
+        dependents = context.getStateStore(StoreNames.DEPENDENTS);
+        activityLog = context.getStateStore(StoreNames.ACTIVITY_LOG);
+        ownerOpen = context.getStateStore(StoreNames.OWNER_OPEN);
+        assets = context.getStateStore(StoreNames.ASSETS);
+        owners = context.getStateStore(StoreNames.OWNERS);
+        teams = context.getStateStore(StoreNames.TEAMS);
+        kev = context.getStateStore(StoreNames.KEV);
+        policies = context.getStateStore(StoreNames.SLA_POLICIES);
+        reportedDeserializer = topics.valueSerde(Topics.FINDINGS_REPORTED).deserializer();
+        commandDeserializer = topics.valueSerde(Topics.FINDINGS_COMMANDS).deserializer();
+        receiptDeserializer = topics.valueSerde(Topics.NOTIFICATIONS_RECEIPTS).deserializer();
+        for (ReferenceKind kind : ReferenceKind.values()) {
+            referenceDeserializers.put(kind, topics.valueSerde(kind.topic()).deserializer());
+        }
+        timerIndex = context.getStateStore(StoreNames.SLA_TIMERS);
+        timers = new SlaTimers(timerIndex, context.getStateStore(StoreNames.SLA_FIRED), settings.reminders());
+        String savedStreamTime = timerIndex.get(STREAM_TIME_KEY);
+        streamTime = savedStreamTime == null ? Instant.EPOCH : Instant.ofEpochMilli(Long.parseLong(savedStreamTime));
+        if (settings.clock() == LifecycleSettings.Clock.WALL) {
+            context.schedule(settings.punctuateInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+                    ts -> fireDue(Instant.ofEpochMilli(ts)));
+        }
+        aliases = new AliasIndex();
+        try (KeyValueIterator<String, Asset> all = assets.all()) {
+            all.forEachRemaining(kv -> aliases.put(kv.value));
+        }
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        Optional<RecordMetadata> meta = context.recordMetadata();
+        String topic = meta.map(RecordMetadata::topic).orElse("");
+        try {
+            if (topic.equals(topics.name(Topics.FINDINGS_REPORTED))) {
+                onCapture(record, decode(reportedDeserializer, record, topic));
+            } else if (topic.equals(topics.name(Topics.FINDINGS_COMMANDS))) {
+                onCommand(record, decode(commandDeserializer, record, topic));
+            } else if (topic.equals(topics.name(Topics.NOTIFICATIONS_RECEIPTS))) {
+                onReceipt(record, decode(receiptDeserializer, record, topic));
+            } else if (topic.equals(fanoutTopic)) {
+                onReferenceChange(record);
+            } else {
+                deadLetter(record, DeadLetterKind.INTERNAL, "record from unexpected topic '" + topic + "'", null);
+            }
+        } catch (Rejected rejected) {
+            deadLetter(record, rejected.kind, rejected.getMessage(), rejected.getCause());
+        } catch (RuntimeException e) {
+            // A bug must not stop every finding behind this record: park it with the stack's cause and go on.
+            log.error("could not process a record of {} (key {}): {}", topic, record.key(), e.toString(), e);
+            deadLetter(record, DeadLetterKind.INTERNAL, "internal error while processing: " + e, e);
+        }
+        if (settings.clock() == LifecycleSettings.Clock.STREAM) {
+            fireDue(streamTime);
+        }
+    }
+
+    // ------------------------------------------------------------------ SLA timers
+
+    /** Emits the alerts due at {@code now}, at most {@code maxAlertsPerRun}; the rest wait for the next scan. */
+    private void fireDue(Instant now) {
+        int budget = settings.maxAlertsPerRun();
+        // A fired breach schedules its first reminder, which may itself be due: scan again until nothing is.
+        while (budget > 0) {
+            List<SlaTimers.Timer> due = timers.due(now, budget);
+            if (due.isEmpty()) {
+                return;
+            }
+            budget -= due.size();
+            fire(due);
+        }
+    }
+
+    private void fire(List<SlaTimers.Timer> due) {
+        for (SlaTimers.Timer t : due) {
+            FindingState s = states.get(t.findingId());
+            if (s == null || !stillApplies(s, t)) {
+                timers.markFired(t);
+                continue;
+            }
+            if (!timers.markFired(t)) {
+                continue;
+            }
+            Cause cause = new Cause(t.alertId(), t.due(), null, SOURCE);
+            Emits out = new Emits(t.findingId(), cause);
+            List<FailureMode> modes = s.getFailureModes().isEmpty() ? List.of(FailureMode.UNCLASSIFIED) : s.getFailureModes();
+            SlaBreach alert = SlaBreach.newBuilder()
+                    .setEventId(t.alertId())
+                    .setEventTime(t.due())
+                    .setRecordedTime(now())
+                    .setSource(SOURCE)
+                    .setAlertId(t.alertId())
+                    .setFindingId(t.findingId())
+                    .setSla(t.sla())
+                    .setLevel(t.level())
+                    .setDeadline(t.deadline())
+                    .setResponsible(t.sla() == SlaKind.REMEDIATION ? ResponsibleSide.ENGINEERING : ResponsibleSide.SECURITY_OPERATIONS)
+                    .setBand(s.getBand())
+                    .setTitle(s.getTitle())
+                    .setOwnerId(s.getOwnerId())
+                    .setTeamId(s.getTeamId())
+                    .setFailureModes(modes)
+                    .setReminderNumber(t.reminder())
+                    .setCapturedAt(s.getCapturedAt())
+                    .setAcknowledgedAt(s.getAcknowledgedAt())
+                    .build();
+            out.activity(t.level() == AlertLevel.WARNING ? ActivityKind.SLA_WARNING : ActivityKind.SLA_BREACHED, null,
+                    FindingState.newBuilder(s), a -> a.setFailureModes(modes).setBand(s.getBand())
+                            .setAttributes(Map.of("sla", t.sla().name(), "level", t.level().name(),
+                                    "deadline", t.deadline().toString(), "reminder", Integer.toString(t.reminder()))));
+            out.emit(TO_BREACH, t.findingId(), alert);
+            for (FindingActivity a : out.activities) {
+                activityLog.put(activityKey(a), a);
+            }
+            out.flushWithoutState(context);
+            timers.nextReminder(t).ifPresent(timers::add);
+        }
+    }
+
+    /** A timer still applies when the finding is still open on the same deadline and the SLA's clock still runs. */
+    private static boolean stillApplies(FindingState s, SlaTimers.Timer t) {
+        if (!Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+            return false;
+        }
+        return switch (t.sla()) {
+            case HANDOFF -> s.getAcknowledgedAt() == null && t.deadline().equals(s.getHandoffDeadline());
+            case NO_ACK -> s.getAcknowledgedAt() == null && t.deadline().equals(s.getNoAckDeadline());
+            case REMEDIATION -> s.getAcknowledgedAt() != null && t.deadline().equals(s.getRemediationDeadline());
+        };
+    }
+
+    private void reschedule(FindingState s) {
+        SlaClock clock = clockFor(s.getTeamId());
+        Instant start = s.getOrigin() == CaptureOrigin.REOPEN && s.getReopenedAt() != null ? s.getReopenedAt() : s.getCapturedAt();
+        Instant handoffWarning = clock.handoff(start, s.getBand()).map(SlaClock.Deadlines::handoffWarning).orElse(null);
+        Instant remediationWarning = s.getAcknowledgedAt() == null ? null
+                : clock.remediation(s.getAcknowledgedAt(), s.getBand()).map(SlaClock.Remediation::warning).orElse(null);
+        timers.reschedule(s.getFindingId(), SlaTimers.wanted(s, handoffWarning, remediationWarning));
+    }
+
+    private void advanceStreamTime(Instant eventTime) {
+        if (eventTime != null && eventTime.isAfter(streamTime)) {
+            streamTime = eventTime;
+            timerIndex.put(STREAM_TIME_KEY, Long.toString(eventTime.toEpochMilli()));
+        }
+    }
+
+    // ------------------------------------------------------------------ stage 1: capture
+
+    private void onCapture(Record<String, byte[]> record, FindingReported finding) {
+        String id = finding.getFindingId();
+        if (id == null || id.isBlank()) {
+            throw new Rejected(DeadLetterKind.VALIDATION, "finding_id is empty: compute it with FindingIds.of(finding)");
+        }
+        if (!id.equals(record.key())) {
+            throw new Rejected(DeadLetterKind.VALIDATION, "record key '" + record.key() + "' differs from finding_id '" + id
+                    + "': findings must be keyed by their id so every record of a finding reaches the same partition");
+        }
+        Cause cause = new Cause(finding.getEventId(), finding.getEventTime(), finding.getActor(), finding.getSource());
+        FindingState existing = states.get(id);
+        if (existing == null) {
+            firstCapture(finding, cause);
+        } else if (Transitions.REOPENED_BY_CAPTURE.contains(existing.getStatus())) {
+            reopen(existing, cause, finding, "captured again after " + existing.getStatus());
+        } else {
+            duplicate(existing, finding, cause);
+        }
+    }
+
+    private void firstCapture(FindingReported f, Cause cause) {
+        FindingState.Builder s = FindingState.newBuilder()
+                .setEventId(cause.eventId())
+                .setEventTime(cause.eventTime())
+                .setRecordedTime(now())
+                .setSource(SOURCE)
+                .setActor(cause.actor())
+                .setFindingId(f.getFindingId())
+                .setStatus(FindingStatus.OPEN)
+                .setOrigin(CaptureOrigin.FIRST_TIME)
+                .setTitle(f.getTitle())
+                .setSourceTool(f.getSourceTool())
+                .setSourceTools(List.of(f.getSourceTool().getName()))
+                .setVulnerabilityIds(f.getVulnerabilityIds())
+                .setTarget(f.getTarget())
+                .setCaptureCount(1)
+                .setReopenCount(0)
+                .setScannerSeverity(f.getScannerSeverity())
+                .setScannerBand(f.getScannerBand())
+                .setBand(f.getScannerBand())
+                .setCvss(f.getCvss())
+                // Avro builders return null for unset fields until build(); the logic below reads these.
+                .setBandReasons(List.of())
+                .setKev(false)
+                .setEnrichmentComplete(false)
+                .setEnrichmentMissing(List.of())
+                .setRoute(RouteKind.UNROUTED)
+                .setAckInferred(false)
+                .setFailureModes(List.of())
+                .setCapturedAt(cause.eventTime());
+        Emits out = new Emits(f.getFindingId(), cause);
+        out.activity(ActivityKind.CAPTURED, Stage.CAPTURE, s, a -> a.setSourceTool(f.getSourceTool()));
+        enrichAndRoute(s, cause, out, NotificationReason.NEW_FINDING);
+        save(s, out);
+    }
+
+    private void duplicate(FindingState existing, FindingReported f, Cause cause) {
+        FindingState.Builder s = FindingState.newBuilder(existing)
+                .setCaptureCount(existing.getCaptureCount() + 1)
+                .setSourceTools(union(existing.getSourceTools(), List.of(f.getSourceTool().getName())))
+                .setVulnerabilityIds(unionIds(existing.getVulnerabilityIds(), f.getVulnerabilityIds()));
+        if (s.getCvss().isEmpty() && !f.getCvss().isEmpty()) {
+            // A second scanner can complete enrichment the first one left partial.
+            s.setCvss(f.getCvss());
+        }
+        Emits out = new Emits(f.getFindingId(), cause);
+        out.activity(ActivityKind.DUPLICATE_CAPTURE, null, s, a -> a.setSourceTool(f.getSourceTool())
+                .setAttributes(Map.of("report_event_id", f.getEventId())));
+        if (Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
+            enrich(s, cause, out);
+        }
+        save(s, out);
+    }
+
+    private void reopen(FindingState existing, Cause cause, FindingReported capture, String why) {
+        FindingState.Builder s = FindingState.newBuilder(existing)
+                .setStatus(FindingStatus.OPEN)
+                .setOrigin(CaptureOrigin.REOPEN)
+                .setReopenCount(existing.getReopenCount() + 1)
+                .setReopenedAt(cause.eventTime())
+                // A reopened finding needs a new handoff: the stages after routing start again.
+                .setNotifiedAt(null)
+                .setAcknowledgedAt(null)
+                .setAcknowledgedBy(null)
+                .setAckInferred(false)
+                .setTriagedAt(null)
+                .setInProgressAt(null)
+                .setResolvedAt(null)
+                .setVerifiedAt(null)
+                .setRemediationDeadline(null);
+        if (capture != null) {
+            s.setCaptureCount(existing.getCaptureCount() + 1)
+                    .setSourceTools(union(existing.getSourceTools(), List.of(capture.getSourceTool().getName())));
+        }
+        Emits out = new Emits(existing.getFindingId(), cause);
+        out.activity(ActivityKind.REOPENED, null, s, a -> a.setFromStatus(existing.getStatus())
+                .setToStatus(FindingStatus.OPEN).setNote(why));
+        // Routing is evaluated afresh: the owner may have changed since the first handoff.
+        s.setOwnerId(null).setRoute(RouteKind.UNROUTED);
+        enrichAndRoute(s, cause, out, NotificationReason.REOPENED);
+        save(s, out);
+    }
+
+    // ------------------------------------------------------------------ stages 2 and 3: enrichment and routing
+
+    private void enrichAndRoute(FindingState.Builder s, Cause cause, Emits out, NotificationReason reason) {
+        enrich(s, cause, out);
+        route(s, cause, out, reason);
+    }
+
+    /** Stage 2: binds the asset and normalises severity with the data at hand; records what is still missing. */
+    private void enrich(FindingState.Builder s, Cause cause, Emits out) {
+        Optional<AliasIndex.Binding> binding = aliases.bind(s.getTarget());
+        Optional<Asset> asset = binding.map(b -> assets.get(b.assetId()));
+        boolean inKev = SeverityNormaliser.cves(view(s)).stream().anyMatch(cve -> kev.get(cve) != null);
+        SeverityNormaliser.Normalised n = normaliser.normalise(view(s), asset, inKev);
+
+        SeverityBand before = s.getEnrichedAt() == null ? null : s.getBand();
+        boolean wasComplete = s.getEnrichmentComplete();
+        s.setAssetId(asset.map(Asset::getAssetId).orElse(null))
+                .setBand(n.band())
+                .setBandReasons(n.reasons())
+                .setCvssScore(n.cvssScore())
+                .setKev(inKev)
+                .setEnrichmentMissing(n.missing())
+                .setEnrichmentComplete(n.missing().isEmpty());
+        asset.ifPresent(a -> {
+            if (a.getBusinessUnit() != null) {
+                s.setBusinessUnit(a.getBusinessUnit());
+            }
+        });
+        if (n.mismatch()) {
+            addModes(s, out, Set.of(FailureMode.SEVERITY_MISMATCH), "scanner band " + n.scannerBand() + " is below workspace band " + n.band());
+        }
+        for (String cve : SeverityNormaliser.cves(view(s))) {
+            dependents.put(ReferenceKind.KEV.fanoutKey(cve) + "|" + s.getFindingId(), "");
+        }
+        if (s.getEnrichedAt() == null) {
+            s.setEnrichedAt(cause.eventTime());
+            out.activity(ActivityKind.ENRICHED, Stage.ENRICHMENT, s, a -> a.setBand(n.band())
+                    .setAttributes(Map.of("missing", String.join(",", n.missing()), "reasons", String.join(",", n.reasons()))));
+        } else if (!wasComplete && n.missing().isEmpty()) {
+            out.activity(ActivityKind.ENRICHMENT_COMPLETED, null, s, a -> a.setBand(n.band()));
+        }
+        if (before != null && SeverityBands.rank(n.band()) > SeverityBands.rank(before)) {
+            severityRaised(s, cause, out, before, n.band(), "re-normalised: " + String.join(",", n.reasons()));
+        } else if (before == null) {
+            setHandoffDeadlines(s, cause, out);
+        }
+    }
+
+    /** Stage 3: asset to owner; a named, active person with a channel completes it, anything else queues the finding. */
+    private void route(FindingState.Builder s, Cause cause, Emits out, NotificationReason reason) {
+        if (s.getAcknowledgedAt() != null || !Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+            return;
+        }
+        if (s.getRoute() == RouteKind.REASSIGNED && s.getOwnerId() != null) {
+            // A person chose this owner; the asset register does not overrule them.
+            return;
+        }
+        Optional<Asset> asset = Optional.ofNullable(s.getAssetId()).map(assets::get);
+        OwnerResolver.Route route = OwnerResolver.resolve(asset, owners::get, teams::get);
+        String previousOwner = s.getOwnerId();
+        addModes(s, out, route.modes(), route.explanation());
+        s.setTeamId(route.teamId());
+        if (route.businessUnit() != null) {
+            s.setBusinessUnit(route.businessUnit());
+        }
+        replaceDependencies(s.getFindingId(), dependenciesOf(s, asset, route));
+        if (route.ownerId() == null) {
+            s.setOwnerId(null).setRoute(RouteKind.UNROUTED);
+            if (previousOwner != null || s.getRoutedAt() == null) {
+                out.activity(ActivityKind.UNROUTED, null, s, a -> a.setNote(route.explanation())
+                        .setAttributes(Map.of("cause", String.valueOf(route.cause()))));
+            }
+            enterUnrouted(s, cause, out, route.cause());
+            return;
+        }
+        s.setOwnerId(route.ownerId()).setRoute(route.kind());
+        leaveUnrouted(s, cause, out, route.cause());
+        if (route.ownerId().equals(previousOwner)) {
+            return;
+        }
+        if (s.getRoutedAt() == null) {
+            s.setRoutedAt(cause.eventTime());
+            out.activity(ActivityKind.ROUTED, Stage.ROUTING, s, a -> a.setOwnerId(route.ownerId()).setNote(route.explanation()));
+        } else {
+            out.activity(ActivityKind.REROUTED, null, s, a -> a.setOwnerId(route.ownerId()).setNote(route.explanation()));
+        }
+        requestNotification(s, cause, out, previousOwner == null ? reason : NotificationReason.REASSIGNED);
+    }
+
+    private void requestNotification(FindingState.Builder s, Cause cause, Emits out, NotificationReason reason) {
+        OwnerNotification n = OwnerNotification.newBuilder()
+                .setEventId(out.nextId("notify"))
+                .setEventTime(cause.eventTime())
+                .setRecordedTime(now())
+                .setSource(SOURCE)
+                .setNotificationId(s.getFindingId() + "/" + reason + "/" + s.getOwnerId() + "/" + cause.eventId())
+                .setFindingId(s.getFindingId())
+                .setOwnerId(s.getOwnerId())
+                .setTeamId(s.getTeamId())
+                .setReason(reason)
+                .setBand(s.getBand())
+                .setTitle(s.getTitle())
+                .setTargetSummary(TargetSummary.of(s.getTarget()))
+                .setAssetId(s.getAssetId())
+                .setHandoffDeadline(s.getHandoffDeadline())
+                .setVulnerabilityIds(s.getVulnerabilityIds())
+                .setFailureModes(s.getFailureModes())
+                .build();
+        out.emit(TO_NOTIFY, s.getOwnerId(), n);
+    }
+
+    private void enterUnrouted(FindingState.Builder s, Cause cause, Emits out, UnroutedCause why) {
+        if (unrouted.get(s.getFindingId()) != null) {
+            return;
+        }
+        unrouted.put(s.getFindingId(), cause.eventTime().toEpochMilli());
+        out.emit(TO_UNROUTED, s.getFindingId(), unroutedEvent(out, cause, UnroutedEventKind.ENTERED)
+                .setFindingId(s.getFindingId()).setCause(why).setBand(s.getBand())
+                .setEnteredAt(cause.eventTime()).setTimeInQueueMs(0L).build());
+    }
+
+    private void leaveUnrouted(FindingState.Builder s, Cause cause, Emits out, UnroutedCause why) {
+        Long entered = unrouted.get(s.getFindingId());
+        if (entered == null) {
+            return;
+        }
+        unrouted.delete(s.getFindingId());
+        out.emit(TO_UNROUTED, s.getFindingId(), unroutedEvent(out, cause, UnroutedEventKind.LEFT)
+                .setFindingId(s.getFindingId()).setCause(why).setBand(s.getBand())
+                .setEnteredAt(Instant.ofEpochMilli(entered))
+                .setTimeInQueueMs(Math.max(0, cause.eventTime().toEpochMilli() - entered)).build());
+    }
+
+    private UnroutedEvent.Builder unroutedEvent(Emits out, Cause cause, UnroutedEventKind kind) {
+        return UnroutedEvent.newBuilder().setEventId(out.nextId("unrouted")).setEventTime(cause.eventTime())
+                .setRecordedTime(now()).setSource(SOURCE).setKind(kind);
+    }
+
+    // ------------------------------------------------------------------ SLA deadlines
+
+    private void setHandoffDeadlines(FindingState.Builder s, Cause cause, Emits out) {
+        SlaClock clock = clockFor(s.getTeamId());
+        Instant start = s.getOrigin() == CaptureOrigin.REOPEN && s.getReopenedAt() != null ? s.getReopenedAt() : s.getCapturedAt();
+        Optional<SlaClock.Deadlines> d = clock.handoff(start, s.getBand());
+        s.setHandoffDeadline(d.map(SlaClock.Deadlines::handoff).orElse(null))
+                .setNoAckDeadline(d.map(SlaClock.Deadlines::noAck).orElse(null))
+                .setSlaPolicyId(clock.policyId())
+                .setSlaPolicyVersion(clock.policyVersion());
+        d.ifPresent(x -> out.activity(ActivityKind.DEADLINES_SET, null, s, a -> a.setBand(s.getBand())
+                .setAttributes(Map.of("handoff_deadline", x.handoff().toString(), "no_ack_deadline", x.noAck().toString()))));
+        if (s.getAcknowledgedAt() != null) {
+            setRemediationDeadline(s, clock);
+        }
+    }
+
+    private void setRemediationDeadline(FindingState.Builder s, SlaClock clock) {
+        s.setRemediationDeadline(clock.remediation(s.getAcknowledgedAt(), s.getBand())
+                .map(SlaClock.Remediation::deadline).orElse(null));
+    }
+
+    private SlaClock clockFor(String teamId) {
+        String policyId = Optional.ofNullable(teamId).map(teams::get).map(Team::getSlaPolicyId).orElse("default");
+        SlaPolicy policy = Optional.ofNullable(policies.get(policyId)).or(() -> Optional.ofNullable(policies.get("default")))
+                .orElseGet(SlaPolicies::defaultPolicy);
+        String cacheKey = policy.getPolicyId() + "@" + policy.getVersion();
+        return clocks.computeIfAbsent(cacheKey, k -> new SlaClock(policy));
+    }
+
+    private void severityRaised(FindingState.Builder s, Cause cause, Emits out, SeverityBand from, SeverityBand to, String why) {
+        out.activity(ActivityKind.SEVERITY_CHANGED, null, s, a -> a.setBand(to)
+                .setNote(why).setAttributes(Map.of("from_band", from.toString())));
+        if (s.getRoutedAt() != null) {
+            // Raised after routing: the owner was handed the finding under the wrong band.
+            addModes(s, out, Set.of(FailureMode.SEVERITY_MISMATCH), "severity raised from " + from + " to " + to + " after routing");
+        }
+        setHandoffDeadlines(s, cause, out);
+    }
+
+    // ------------------------------------------------------------------ stages 5 and 6, and the rest of the lifecycle
+
+    private void onCommand(Record<String, byte[]> record, LifecycleCommand c) {
+        LifecycleCommands.problem(c).ifPresent(p -> {
+            throw new Rejected(DeadLetterKind.VALIDATION, "command rejected: " + p);
+        });
+        if (!c.getFindingId().equals(record.key())) {
+            throw new Rejected(DeadLetterKind.VALIDATION, "record key '" + record.key() + "' differs from finding_id '"
+                    + c.getFindingId() + "'");
+        }
+        FindingState existing = states.get(c.getFindingId());
+        if (existing == null) {
+            throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, c.getKind() + " for unknown finding " + c.getFindingId()
+                    + ": no capture of it has been seen (check the id, or send the finding first)");
+        }
+        if (!Transitions.allowed(c.getKind(), existing.getStatus())) {
+            throw new Rejected(DeadLetterKind.INVALID_TRANSITION, c.getKind() + " is not allowed for finding "
+                    + c.getFindingId() + " in status " + existing.getStatus() + " (allowed from "
+                    + Transitions.allowedFrom(c.getKind()) + ")");
+        }
+        Cause cause = new Cause(c.getEventId(), c.getEventTime(), c.getActor(), c.getSource());
+        if (c.getKind() == CommandKind.REOPEN) {
+            reopen(existing, cause, null, c.getNote() == null ? "reopened by " + c.getActor().getId() : c.getNote());
+            return;
+        }
+        FindingState.Builder s = FindingState.newBuilder(existing).setActor(c.getActor());
+        Emits out = new Emits(c.getFindingId(), cause);
+        Instant t = c.getEventTime();
+        String actor = c.getActor().getId();
+        switch (c.getKind()) {
+            case ACKNOWLEDGE -> acknowledge(s, cause, out, false);
+            case ENTER_TRIAGE -> {
+                inferAckIfMissing(s, cause, out);
+                s.setTriagedAt(t).setStatus(FindingStatus.TRIAGED);
+                out.activity(ActivityKind.TRIAGED, Stage.TRIAGE, s, a -> a.setFromStatus(existing.getStatus())
+                        .setToStatus(FindingStatus.TRIAGED).setNote(c.getNote()));
+            }
+            case START_WORK -> {
+                inferAckIfMissing(s, cause, out);
+                s.setInProgressAt(t).setStatus(FindingStatus.IN_PROGRESS);
+                out.activity(ActivityKind.WORK_STARTED, null, s, a -> a.setFromStatus(existing.getStatus())
+                        .setToStatus(FindingStatus.IN_PROGRESS).setNote(c.getNote()));
+            }
+            case RESOLVE -> {
+                inferAckIfMissing(s, cause, out);
+                s.setResolvedAt(t).setStatus(FindingStatus.RESOLVED);
+                out.activity(ActivityKind.RESOLVED, null, s, a -> a.setFromStatus(existing.getStatus())
+                        .setToStatus(FindingStatus.RESOLVED).setNote(c.getNote()));
+            }
+            case VERIFY -> {
+                s.setVerifiedAt(t).setStatus(FindingStatus.VERIFIED);
+                out.activity(ActivityKind.VERIFIED, null, s, a -> a.setFromStatus(existing.getStatus())
+                        .setToStatus(FindingStatus.VERIFIED).setNote(c.getNote()));
+            }
+            case REASSIGN -> {
+                Reassignment r = (Reassignment) c.getDetails();
+                reassign(s, cause, out, r.getToOwnerId(), r.getToTeamId(), c.getNote());
+            }
+            case ACCEPT_RISK -> close(s, out, existing.getStatus(), FindingStatus.RISK_ACCEPTED, ActivityKind.RISK_ACCEPTED, c.getNote());
+            case MARK_FALSE_POSITIVE -> close(s, out, existing.getStatus(), FindingStatus.FALSE_POSITIVE,
+                    ActivityKind.MARKED_FALSE_POSITIVE, c.getNote());
+            case CHANGE_SEVERITY -> {
+                SeverityBand to = ((SeverityChange) c.getDetails()).getBand();
+                SeverityBand from = s.getBand();
+                s.setBand(to).setBandReasons(union(s.getBandReasons(), List.of("manual")));
+                if (SeverityBands.rank(to) > SeverityBands.rank(from)) {
+                    severityRaised(s, cause, out, from, to, c.getNote() == null ? "changed by " + actor : c.getNote());
+                } else {
+                    out.activity(ActivityKind.SEVERITY_CHANGED, null, s, a -> a.setBand(to).setNote(c.getNote())
+                            .setAttributes(Map.of("from_band", from.toString())));
+                    setHandoffDeadlines(s, cause, out);
+                }
+            }
+            case COMMENT -> out.activity(ActivityKind.COMMENTED, null, s, a -> a.setNote(c.getNote()));
+            default -> throw new IllegalStateException("unhandled command " + c.getKind());
+        }
+        save(s, out);
+    }
+
+    /** Stage 5. An acknowledgement by someone other than the routed owner first reassigns the finding to them. */
+    private void acknowledge(FindingState.Builder s, Cause cause, Emits out, boolean inferred) {
+        String actor = cause.actor().getId();
+        if (!actor.equals(s.getOwnerId())) {
+            reassign(s, cause, out, actor, null, "acknowledged by " + actor + " instead of the routed owner");
+        }
+        FindingStatus from = s.getStatus();
+        s.setAcknowledgedAt(cause.eventTime()).setAcknowledgedBy(actor).setAckInferred(inferred);
+        if (s.getStatus() == FindingStatus.OPEN) {
+            s.setStatus(FindingStatus.ACKNOWLEDGED);
+        }
+        out.activity(inferred ? ActivityKind.ACK_INFERRED : ActivityKind.ACKNOWLEDGED, Stage.ACKNOWLEDGEMENT, s,
+                a -> a.setOwnerId(actor).setFromStatus(from).setToStatus(s.getStatus()));
+        setRemediationDeadline(s, clockFor(s.getTeamId()));
+        leaveUnrouted(s, cause, out, null);
+        clearDependencies(s.getFindingId());
+    }
+
+    private void inferAckIfMissing(FindingState.Builder s, Cause cause, Emits out) {
+        if (s.getAcknowledgedAt() != null) {
+            return;
+        }
+        addModes(s, out, Set.of(FailureMode.ACK_AMBIGUITY), "no explicit acknowledgement before this transition");
+        acknowledge(s, cause, out, true);
+    }
+
+    private void reassign(FindingState.Builder s, Cause cause, Emits out, String toOwner, String toTeam, String note) {
+        String from = s.getOwnerId();
+        s.setOwnerId(toOwner).setRoute(RouteKind.REASSIGNED);
+        Owner owner = owners.get(toOwner);
+        if (toTeam != null) {
+            s.setTeamId(toTeam);
+        } else if (owner != null && owner.getTeamId() != null) {
+            s.setTeamId(owner.getTeamId());
+        }
+        if (s.getRoutedAt() == null) {
+            s.setRoutedAt(cause.eventTime());
+        }
+        out.activity(ActivityKind.REASSIGNED, null, s, a -> a.setOwnerId(toOwner).setNote(note)
+                .setAttributes(from == null ? Map.of() : Map.of("from_owner_id", from)));
+        leaveUnrouted(s, cause, out, null);
+        if (s.getAcknowledgedAt() == null && !toOwner.equals(cause.actor().getId())) {
+            s.setNotifiedAt(null);
+            requestNotification(s, cause, out, NotificationReason.REASSIGNED);
+        }
+    }
+
+    private void close(FindingState.Builder s, Emits out, FindingStatus from, FindingStatus to, ActivityKind kind, String note) {
+        s.setStatus(to);
+        out.activity(kind, null, s, a -> a.setFromStatus(from).setToStatus(to).setNote(note));
+        leaveUnrouted(s, out.cause, out, null);
+        clearDependencies(s.getFindingId());
+    }
+
+    // ------------------------------------------------------------------ stage 4: notification receipts
+
+    private void onReceipt(Record<String, byte[]> record, NotificationDispatched receipt) {
+        FindingState existing = states.get(receipt.getFindingId());
+        if (existing == null) {
+            throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, "delivery receipt for unknown finding " + receipt.getFindingId());
+        }
+        if (receipt.getOutcome() != DispatchOutcome.DELIVERED || receipt.getKind() != DispatchKind.OWNER_NOTIFICATION
+                && receipt.getKind() != DispatchKind.DIGEST) {
+            return;
+        }
+        if (existing.getNotifiedAt() != null || receipt.getOwnerId() == null || !receipt.getOwnerId().equals(existing.getOwnerId())) {
+            // Stage 4 is the first delivery to the owner the finding is routed to now; others are history.
+            return;
+        }
+        Cause cause = new Cause(receipt.getEventId(), receipt.getEventTime(), null, receipt.getSource());
+        FindingState.Builder s = FindingState.newBuilder(existing).setNotifiedAt(receipt.getEventTime());
+        Emits out = new Emits(existing.getFindingId(), cause);
+        out.activity(ActivityKind.NOTIFIED, Stage.NOTIFICATION, s, a -> a.setOwnerId(receipt.getOwnerId())
+                .setAttributes(Map.of("channel", receipt.getChannel().toString(), "target", receipt.getTarget())));
+        save(s, out);
+    }
+
+    // ------------------------------------------------------------------ reference data changes
+
+    private void onReferenceChange(Record<String, byte[]> record) {
+        String key = record.key();
+        ReferenceKind kind = ReferenceKind.ofFanoutKey(key)
+                .orElseThrow(() -> new Rejected(DeadLetterKind.VALIDATION, "fan-out key '" + key + "' names no reference kind"));
+        String id = ReferenceKind.idOfFanoutKey(key);
+        SpecificRecord value = record.value() == null ? null
+                : decode(referenceDeserializers.get(kind), record, topics.name(kind.topic()));
+        Instant at = value == null ? Instant.ofEpochMilli(record.timestamp()) : (Instant) value.get(value.getSchema().getField("event_time").pos());
+        String eventId = value == null ? "tombstone/" + key + "/" + record.timestamp()
+                : (String) value.get(value.getSchema().getField("event_id").pos());
+        Cause cause = new Cause(eventId, at, null, topics.name(kind.topic()));
+        advanceStreamTime(at);
+        switch (kind) {
+            case ASSET -> {
+                putOrDelete(assets, id, (Asset) value);
+                if (value == null) {
+                    aliases.remove(id);
+                } else {
+                    aliases.put((Asset) value);
+                }
+                Set<String> affected = new TreeSet<>(dependentsOf(kind.fanoutKey(id)));
+                try (KeyValueIterator<String, Long> queue = unrouted.all()) {
+                    queue.forEachRemaining(kv -> affected.add(kv.key));
+                }
+                reevaluate(affected, cause, true);
+            }
+            case OWNER -> {
+                putOrDelete(owners, id, (Owner) value);
+                reevaluate(dependentsOf(kind.fanoutKey(id)), cause, false);
+            }
+            case TEAM -> {
+                putOrDelete(teams, id, (Team) value);
+                reevaluate(dependentsOf(kind.fanoutKey(id)), cause, false);
+            }
+            case KEV -> {
+                putOrDelete(kev, id, (KevEntry) value);
+                reevaluate(dependentsOf(kind.fanoutKey(id)), cause, true);
+            }
+            case SLA_POLICY -> {
+                SlaPolicy policy = (SlaPolicy) value;
+                if (policy != null) {
+                    try {
+                        SlaPolicies.validate(policy);
+                    } catch (IllegalArgumentException e) {
+                        throw new Rejected(DeadLetterKind.VALIDATION, "SLA policy " + id + " v" + policy.getVersion()
+                                + " rejected, the previous version stays in force: " + e.getMessage());
+                    }
+                }
+                putOrDelete(policies, id, policy);
+            }
+            default -> throw new IllegalStateException("unhandled reference kind " + kind);
+        }
+    }
+
+    private void reevaluate(Set<String> findingIds, Cause cause, boolean reenrich) {
+        for (String findingId : findingIds) {
+            FindingState existing = states.get(findingId);
+            if (existing == null || !Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
+                continue;
+            }
+            FindingState.Builder s = FindingState.newBuilder(existing);
+            Emits out = new Emits(findingId, cause);
+            if (reenrich) {
+                enrich(s, cause, out);
+            }
+            route(s, cause, out, NotificationReason.NEW_FINDING);
+            if (!out.isEmpty()) {
+                save(s, out);
+            }
+        }
+    }
+
+    private static <V> void putOrDelete(KeyValueStore<String, V> store, String key, V value) {
+        if (value == null) {
+            store.delete(key);
+        } else {
+            store.put(key, value);
+        }
+    }
+
+    // ------------------------------------------------------------------ dependency index
+
+    private static List<String> dependenciesOf(FindingState.Builder s, Optional<Asset> asset, OwnerResolver.Route route) {
+        List<String> keys = new ArrayList<>();
+        asset.ifPresent(a -> {
+            keys.add(ReferenceKind.ASSET.fanoutKey(a.getAssetId()));
+            if (a.getOwnerUserId() != null) {
+                keys.add(ReferenceKind.OWNER.fanoutKey(a.getOwnerUserId()));
+            }
+            if (a.getOwnerTeamId() != null) {
+                keys.add(ReferenceKind.TEAM.fanoutKey(a.getOwnerTeamId()));
+            }
+        });
+        if (route.ownerId() != null) {
+            keys.add(ReferenceKind.OWNER.fanoutKey(route.ownerId()));
+        }
+        if (route.teamId() != null) {
+            keys.add(ReferenceKind.TEAM.fanoutKey(route.teamId()));
+        }
+        return keys;
+    }
+
+    private void replaceDependencies(String findingId, List<String> keys) {
+        clearDependencies(findingId);
+        for (String k : keys) {
+            dependents.put(k + "|" + findingId, "");
+        }
+        dependents.put("F|" + findingId, String.join("\n", keys));
+    }
+
+    private void clearDependencies(String findingId) {
+        String old = dependents.get("F|" + findingId);
+        if (old == null) {
+            return;
+        }
+        for (String k : old.split("\n")) {
+            if (!k.isEmpty()) {
+                dependents.delete(k + "|" + findingId);
+            }
+        }
+        dependents.delete("F|" + findingId);
+    }
+
+    private Set<String> dependentsOf(String referenceKey) {
+        Set<String> ids = new TreeSet<>();
+        String prefix = referenceKey + "|";
+        try (KeyValueIterator<String, String> it = dependents.prefixScan(prefix, new org.apache.kafka.common.serialization.StringSerializer())) {
+            it.forEachRemaining(kv -> ids.add(kv.key.substring(prefix.length())));
+        }
+        return ids;
+    }
+
+    // ------------------------------------------------------------------ output
+
+    private void save(FindingState.Builder s, Emits out) {
+        Cause cause = out.cause;
+        s.setEventId(cause.eventId()).setEventTime(cause.eventTime()).setRecordedTime(now()).setSource(SOURCE);
+        FindingState state = s.build();
+        FindingState before = states.get(state.getFindingId());
+        states.put(state.getFindingId(), state);
+        indexOwner(before, state);
+        reschedule(state);
+        advanceStreamTime(cause.eventTime());
+        for (FindingActivity a : out.activities) {
+            activityLog.put(activityKey(a), a);
+        }
+        out.flush(context, state);
+    }
+
+    /** Keeps {@link StoreNames#OWNER_OPEN} in step with the finding's owner and status. */
+    private void indexOwner(FindingState before, FindingState after) {
+        String oldKey = before != null && before.getOwnerId() != null && Transitions.OPEN_STATUSES.contains(before.getStatus())
+                ? before.getOwnerId() + "|" + before.getFindingId() : null;
+        String newKey = after.getOwnerId() != null && Transitions.OPEN_STATUSES.contains(after.getStatus())
+                ? after.getOwnerId() + "|" + after.getFindingId() : null;
+        if (oldKey != null && !oldKey.equals(newKey)) {
+            ownerOpen.delete(oldKey);
+        }
+        if (newKey != null) {
+            ownerOpen.put(newKey, after.getBand().name());
+        }
+    }
+
+    /** Sorts a finding's activities by event time, then id, under one prefix. */
+    public static String activityKey(FindingActivity a) {
+        return a.getFindingId() + "|" + String.format("%013d", a.getEventTime().toEpochMilli()) + "|" + a.getEventId();
+    }
+
+    private void addModes(FindingState.Builder s, Emits out, Set<FailureMode> modes, String why) {
+        Set<FailureMode> current = new LinkedHashSet<>(s.getFailureModes());
+        List<FailureMode> added = modes.stream().filter(current::add).sorted().toList();
+        if (added.isEmpty()) {
+            return;
+        }
+        s.setFailureModes(new ArrayList<>(current));
+        out.activity(ActivityKind.FAILURE_MODE_TAGGED, null, s, a -> a.setFailureModes(added).setNote(why));
+    }
+
+    private void deadLetter(Record<String, byte[]> record, DeadLetterKind kind, String reason, Throwable cause) {
+        Optional<RecordMetadata> meta = context.recordMetadata();
+        Map<String, String> headers = new HashMap<>();
+        record.headers().forEach(h -> headers.put(h.key(), h.value() == null ? "" : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)));
+        DeadLetter dl = DeadLetter.newBuilder()
+                .setEventId(meta.map(m -> m.topic() + "/" + m.partition() + "/" + m.offset()).orElse("unknown/" + record.timestamp()))
+                .setEventTime(Instant.ofEpochMilli(record.timestamp()))
+                .setRecordedTime(now())
+                .setSource(SOURCE)
+                .setReason(reason)
+                .setErrorKind(kind)
+                .setException(cause == null ? null : cause.getClass().getName())
+                .setOriginalTopic(meta.map(RecordMetadata::topic).orElse(null))
+                .setOriginalPartition(meta.map(RecordMetadata::partition).orElse(null))
+                .setOriginalOffset(meta.map(RecordMetadata::offset).orElse(null))
+                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+                .setHeaders(headers)
+                .build();
+        log.warn("dead-lettered {} record (key {}): {}", dl.getOriginalTopic(), record.key(), reason);
+        context.forward(new Record<String, SpecificRecord>(record.key(), dl, record.timestamp()), TO_DEADLETTER);
+    }
+
+    private static <T> T decode(Deserializer<T> deserializer, Record<String, byte[]> record, String topic) {
+        if (record.value() == null) {
+            throw new Rejected(DeadLetterKind.VALIDATION, "null value on " + topic + ": tombstones are not valid here");
+        }
+        try {
+            return deserializer.deserialize(topic, record.value());
+        } catch (RuntimeException e) {
+            throw new Rejected(DeadLetterKind.DESERIALIZATION, e.getMessage(), e);
+        }
+    }
+
+    private Instant now() {
+        return Instant.ofEpochMilli(context.currentSystemTimeMs());
+    }
+
+    /** A view of the state as the capture-shaped input the severity normaliser reads. */
+    private static FindingReported view(FindingState.Builder s) {
+        return FindingReported.newBuilder()
+                .setEventId(s.getEventId()).setEventTime(s.getEventTime()).setRecordedTime(s.getRecordedTime())
+                .setSource(s.getSource()).setFindingId(s.getFindingId()).setSourceTool(s.getSourceTool())
+                .setVulnerabilityIds(s.getVulnerabilityIds()).setTitle(s.getTitle())
+                .setScannerSeverity(s.getScannerSeverity()).setScannerBand(s.getScannerBand())
+                .setCvss(s.getCvss()).setTarget(s.getTarget()).build();
+    }
+
+    private static List<String> union(List<String> a, List<String> b) {
+        LinkedHashSet<String> all = new LinkedHashSet<>(a);
+        all.addAll(b);
+        return new ArrayList<>(all);
+    }
+
+    private static List<VulnerabilityId> unionIds(List<VulnerabilityId> a, List<VulnerabilityId> b) {
+        LinkedHashSet<VulnerabilityId> all = new LinkedHashSet<>(a);
+        all.addAll(b);
+        return new ArrayList<>(all);
+    }
+
+    /** Input that cannot be processed, with the dead-letter class it belongs to. */
+    private static final class Rejected extends RuntimeException {
+        private final DeadLetterKind kind;
+
+        Rejected(DeadLetterKind kind, String message) {
+            this(kind, message, null);
+        }
+
+        Rejected(DeadLetterKind kind, String message, Throwable cause) {
+            super(message, cause, false, false);
+            this.kind = kind;
+        }
+    }
+
+    /** The records one input produces, emitted together after the state is saved. */
+    private final class Emits {
+        private final String findingId;
+        private final Cause cause;
+        private final List<FindingActivity> activities = new ArrayList<>();
+        private final List<KeyValue<String, KeyValue<String, SpecificRecord>>> others = new ArrayList<>();
+        private int seq;
+
+        Emits(String findingId, Cause cause) {
+            this.findingId = findingId;
+            this.cause = cause;
+        }
+
+        String nextId(String kind) {
+            return cause.derivedId(findingId, kind, seq++);
+        }
+
+        void activity(ActivityKind kind, Stage stage, FindingState.Builder s, java.util.function.Consumer<FindingActivity.Builder> more) {
+            FindingActivity.Builder a = FindingActivity.newBuilder()
+                    .setEventId(nextId(kind.name()))
+                    .setEventTime(cause.eventTime())
+                    .setRecordedTime(now())
+                    .setSource(SOURCE)
+                    .setActor(cause.actor())
+                    .setFindingId(findingId)
+                    .setKind(kind)
+                    .setStage(stage)
+                    .setCauseEventId(cause.eventId())
+                    .setFromStatus(null)
+                    .setToStatus(null)
+                    .setOwnerId(null)
+                    .setBand(null)
+                    .setSourceTool(null)
+                    .setNote(null);
+            more.accept(a);
+            activities.add(a.build());
+        }
+
+        void emit(String child, String key, SpecificRecord value) {
+            others.add(KeyValue.pair(child, KeyValue.pair(key, value)));
+        }
+
+        boolean isEmpty() {
+            return activities.isEmpty() && others.isEmpty();
+        }
+
+        void flushWithoutState(ProcessorContext<String, SpecificRecord> ctx) {
+            long ts = cause.eventTime().toEpochMilli();
+            for (FindingActivity a : activities) {
+                ctx.forward(new Record<String, SpecificRecord>(findingId, a, ts), TO_ACTIVITY);
+            }
+            for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
+                ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
+            }
+        }
+
+        void flush(ProcessorContext<String, SpecificRecord> ctx, FindingState state) {
+            long ts = cause.eventTime().toEpochMilli();
+            for (FindingActivity a : activities) {
+                ctx.forward(new Record<String, SpecificRecord>(findingId, a, ts), TO_ACTIVITY);
+            }
+            ctx.forward(new Record<String, SpecificRecord>(findingId, state, ts), TO_STATE);
+            for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
+                ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.handoff.streams.stages;
+
+import dev.handoff.streams.sla.ReminderSchedule;
+
+import java.time.Duration;
+
+/**
+ * Tunables of the lifecycle processor.
+ *
+ * @param clock             WALL fires SLA timers on the machine clock (live); STREAM on the highest event time
+ *                          seen, checked after every record, so a replay or backfill raises exactly the alerts
+ *                          its own events imply and no false breaches
+ * @param punctuateInterval how often the wall clock scans for due timers
+ * @param maxAlertsPerRun   bound on timers fired per scan, so a backlog cannot stall the partition
+ * @param reminders         after-breach reminder back-off
+ */
+public record LifecycleSettings(Clock clock, Duration punctuateInterval, int maxAlertsPerRun, ReminderSchedule reminders) {
+
+    /** Which clock SLA timers run on. */
+    public enum Clock { WALL, STREAM }
+
+    public static LifecycleSettings defaults() {
+        return new LifecycleSettings(Clock.WALL, Duration.ofSeconds(1), 500, ReminderSchedule.defaults());
+    }
+
+    public LifecycleSettings {
+        if (maxAlertsPerRun < 1) {
+            throw new IllegalArgumentException("sla.max.alerts.per.run must be at least 1, was " + maxAlertsPerRun);
+        }
+        if (punctuateInterval.isNegative() || punctuateInterval.isZero()) {
+            throw new IllegalArgumentException("sla.punctuate.interval must be positive, was " + punctuateInterval);
+        }
+    }
+}

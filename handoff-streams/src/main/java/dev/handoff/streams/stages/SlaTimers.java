@@ -1,0 +1,173 @@
+package dev.handoff.streams.stages;
+
+import dev.handoff.avro.AlertLevel;
+import dev.handoff.avro.FindingState;
+import dev.handoff.avro.SlaKind;
+import dev.handoff.streams.sla.ReminderSchedule;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The deadline-ordered timer index of {@link StoreNames#SLA_TIMERS}: keys {@code <13-digit due millis>|<timer>}
+ * sort by due time, so a scan reads only what is due and stops. {@code F|findingId} keeps the keys a
+ * finding has scheduled, so a change of deadlines replaces exactly those.
+ */
+final class SlaTimers {
+
+    /** One scheduled alert of a finding. */
+    record Timer(String findingId, SlaKind sla, AlertLevel level, Instant deadline, int reminder, Instant due) {
+
+        /** Deterministic, so the same alert has the same id after a restart or a replay. */
+        String alertId() {
+            return findingId + "|" + sla + "|" + level + "|" + deadline.toEpochMilli() + (reminder == 0 ? "" : "|" + reminder);
+        }
+
+        String key() {
+            return String.format("%013d", due.toEpochMilli()) + "|" + alertId();
+        }
+
+        static Timer parse(String key) {
+            String[] p = key.split("\\|");
+            return new Timer(p[1], SlaKind.valueOf(p[2]), AlertLevel.valueOf(p[3]), Instant.ofEpochMilli(Long.parseLong(p[4])),
+                    p.length > 5 ? Integer.parseInt(p[5]) : 0, Instant.ofEpochMilli(Long.parseLong(p[0])));
+        }
+    }
+
+    private final KeyValueStore<String, String> index;
+    private final KeyValueStore<String, Long> fired;
+    private final ReminderSchedule reminders;
+
+    SlaTimers(KeyValueStore<String, String> index, KeyValueStore<String, Long> fired, ReminderSchedule reminders) {
+        this.index = index;
+        this.fired = fired;
+        this.reminders = reminders;
+    }
+
+    /** The timers a finding in this state should have pending, whatever it had before. */
+    static List<Timer> wanted(FindingState s, Instant handoffWarning, Instant remediationWarning) {
+        List<Timer> timers = new ArrayList<>();
+        String id = s.getFindingId();
+        if (!Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+            return timers;
+        }
+        if (s.getAcknowledgedAt() == null) {
+            if (s.getHandoffDeadline() != null) {
+                if (handoffWarning != null && handoffWarning.isBefore(s.getHandoffDeadline())) {
+                    timers.add(new Timer(id, SlaKind.HANDOFF, AlertLevel.WARNING, s.getHandoffDeadline(), 0, handoffWarning));
+                }
+                timers.add(new Timer(id, SlaKind.HANDOFF, AlertLevel.BREACH, s.getHandoffDeadline(), 0, s.getHandoffDeadline()));
+            }
+            if (s.getNoAckDeadline() != null) {
+                timers.add(new Timer(id, SlaKind.NO_ACK, AlertLevel.BREACH, s.getNoAckDeadline(), 0, s.getNoAckDeadline()));
+            }
+        } else if (s.getRemediationDeadline() != null) {
+            if (remediationWarning != null && remediationWarning.isBefore(s.getRemediationDeadline())) {
+                timers.add(new Timer(id, SlaKind.REMEDIATION, AlertLevel.WARNING, s.getRemediationDeadline(), 0, remediationWarning));
+            }
+            timers.add(new Timer(id, SlaKind.REMEDIATION, AlertLevel.BREACH, s.getRemediationDeadline(), 0, s.getRemediationDeadline()));
+        }
+        return timers;
+    }
+
+    /**
+     * Replaces the finding's pending timers with {@code timers}, leaving out those already fired; for a
+     * breach already fired, its next unfired reminder is pending instead.
+     */
+    void reschedule(String findingId, List<Timer> timers) {
+        cancel(findingId);
+        Set<String> keys = new LinkedHashSet<>();
+        for (Timer t : timers) {
+            if (fired.get(t.alertId()) == null) {
+                keys.add(t.key());
+            } else if (t.level() == AlertLevel.BREACH) {
+                Optional<Timer> next = nextReminder(t);
+                while (next.isPresent() && fired.get(next.get().alertId()) != null) {
+                    next = nextReminder(next.get());
+                }
+                next.ifPresent(r -> keys.add(r.key()));
+            }
+        }
+        for (String k : keys) {
+            index.put(k, "");
+        }
+        if (!keys.isEmpty()) {
+            index.put("F|" + findingId, String.join("\n", keys));
+        }
+    }
+
+    void cancel(String findingId) {
+        String old = index.get("F|" + findingId);
+        if (old == null) {
+            return;
+        }
+        for (String k : old.split("\n")) {
+            index.delete(k);
+        }
+        index.delete("F|" + findingId);
+    }
+
+    /** Timers due at or before {@code now}, earliest first, at most {@code max}. */
+    List<Timer> due(Instant now, int max) {
+        List<Timer> due = new ArrayList<>();
+        String upper = String.format("%013d", now.toEpochMilli()) + "|~";
+        try (KeyValueIterator<String, String> it = index.range("0000000000000|", upper)) {
+            while (it.hasNext() && due.size() < max) {
+                KeyValue<String, String> kv = it.next();
+                due.add(Timer.parse(kv.key));
+            }
+        }
+        return due;
+    }
+
+    /** Marks a timer fired; returns false if it already was (a replayed or re-scheduled alert). */
+    boolean markFired(Timer t) {
+        index.delete(t.key());
+        removeFromFinding(t);
+        if (fired.get(t.alertId()) != null) {
+            return false;
+        }
+        fired.put(t.alertId(), t.due().toEpochMilli());
+        return true;
+    }
+
+    /** After a breach or reminder, schedules the next reminder of the back-off. */
+    Optional<Timer> nextReminder(Timer t) {
+        int n = t.level() == AlertLevel.WARNING ? -1 : t.reminder() + 1;
+        // The no-ack window is a reporting boundary, not a nag: the handoff breach already reminds.
+        if (n < 1 || t.sla() == SlaKind.NO_ACK) {
+            return Optional.empty();
+        }
+        return reminders.nth(t.deadline(), n).map(at -> new Timer(t.findingId(), t.sla(), AlertLevel.REMINDER, t.deadline(), n, at));
+    }
+
+    void add(Timer t) {
+        if (fired.get(t.alertId()) != null) {
+            return;
+        }
+        index.put(t.key(), "");
+        String old = index.get("F|" + t.findingId());
+        index.put("F|" + t.findingId(), old == null || old.isEmpty() ? t.key() : old + "\n" + t.key());
+    }
+
+    private void removeFromFinding(Timer t) {
+        String old = index.get("F|" + t.findingId());
+        if (old == null) {
+            return;
+        }
+        List<String> rest = new ArrayList<>(List.of(old.split("\n")));
+        rest.remove(t.key());
+        if (rest.isEmpty()) {
+            index.delete("F|" + t.findingId());
+        } else {
+            index.put("F|" + t.findingId(), String.join("\n", rest));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.handoff.streams.stages;
+
+/**
+ * Names of the lifecycle processor's state stores. They are part of the operational contract: each
+ * names a changelog topic ({@code <application.id>-<store>-changelog}) and must never drift.
+ */
+public final class StoreNames {
+
+    /** Current {@code FindingState} per finding id. */
+    public static final String FINDING_STATE = "finding-state";
+    /** Unrouted queue: finding id to the epoch millis it entered the queue. */
+    public static final String UNROUTED_QUEUE = "unrouted-queue";
+    /** Which open findings depend on which reference record ({@code kind:id|findingId}), for re-routing. */
+    public static final String DEPENDENTS = "routing-dependents";
+    /** Each finding's activity timeline: {@code findingId|eventTimeMillis(13 digits)|eventId} to the activity. */
+    public static final String ACTIVITY_LOG = "finding-activity-log";
+    /** Open findings by routed owner: {@code ownerId|findingId} to the finding's band, for the owner view. */
+    public static final String OWNER_OPEN = "owner-open-findings";
+    /** SLA timers ordered by due time ({@code <13-digit millis>|alertId}), see {@code SlaTimers}. */
+    public static final String SLA_TIMERS = "sla-timers";
+    /** Alert ids already emitted, so each (finding, SLA, level, deadline, reminder) goes out once. */
+    public static final String SLA_FIRED = "sla-fired-alerts";
+    /** Task-local copies of the reference data, fed by the fan-out topic. */
+    public static final String ASSETS = "reference-assets";
+    public static final String OWNERS = "reference-owners";
+    public static final String TEAMS = "reference-teams";
+    public static final String KEV = "reference-kev";
+    public static final String SLA_POLICIES = "reference-sla-policies";
+
+    private StoreNames() {
+    }
+}

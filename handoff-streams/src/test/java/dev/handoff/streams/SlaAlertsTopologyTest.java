@@ -1,0 +1,207 @@
+package dev.handoff.streams;
+
+import dev.handoff.avro.AlertLevel;
+import dev.handoff.avro.CommandKind;
+import dev.handoff.avro.FailureMode;
+import dev.handoff.avro.FindingReported;
+import dev.handoff.avro.ResponsibleSide;
+import dev.handoff.avro.SeverityBand;
+import dev.handoff.avro.SlaBreach;
+import dev.handoff.avro.SlaKind;
+import dev.handoff.avro.LifecycleCommand;
+import dev.handoff.schemas.TopicDef;
+import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.registry.EmbeddedSchemaRegistry;
+import dev.handoff.streams.sla.ReminderSchedule;
+import dev.handoff.streams.stages.LifecycleSettings;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+
+import static dev.handoff.streams.Fixtures.T0;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * SLA timers on both clocks. Default policy: UTC, Monday to Friday 09:00-17:00; a CRITICAL captured
+ * Monday 09:00 has a 4 business hour handoff SLA (deadline 13:00, warning at 75 % = 12:00).
+ */
+class SlaAlertsTopologyTest {
+
+    private static final String IMAGE = "registry.example.com/payments/api";
+    private static final Instant WARNING = T0.plus(Duration.ofHours(3));
+    private static final Instant DEADLINE = T0.plus(Duration.ofHours(4));
+
+    @TempDir
+    Path stateDir;
+
+    private TopologyTestDriver driver;
+    private Topics topics;
+
+    @AfterEach
+    void stop() {
+        if (driver != null) {
+            driver.close();
+        }
+    }
+
+    @Test
+    void streamClockRaisesWarningBreachAndRemindersOnceEachAtTheirOwnTimes() {
+        start(LifecycleSettings.Clock.STREAM);
+        FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        TestOutputTopic<String, SlaBreach> alerts = output(Topics.ALERTS_SLA_BREACH);
+        assertTrue(alerts.isEmpty());
+
+        advanceStreamTimeTo(T0.plus(Duration.ofMinutes(150)));
+        assertTrue(alerts.isEmpty(), "nothing is due at 11:30");
+
+        advanceStreamTimeTo(T0.plus(Duration.ofMinutes(230)));
+        SlaBreach warning = alerts.readValue();
+        assertEquals(AlertLevel.WARNING, warning.getLevel());
+        assertEquals(SlaKind.HANDOFF, warning.getSla());
+        assertEquals(WARNING, warning.getEventTime(), "stamped with the time the condition was reached");
+        assertEquals(DEADLINE, warning.getDeadline());
+        assertTrue(alerts.isEmpty());
+
+        advanceStreamTimeTo(T0.plus(Duration.ofMinutes(245)));
+        SlaBreach breach = alerts.readValue();
+        assertEquals(AlertLevel.BREACH, breach.getLevel());
+        assertEquals(DEADLINE, breach.getEventTime());
+        assertEquals(ResponsibleSide.SECURITY_OPERATIONS, breach.getResponsible());
+        assertEquals(List.of(FailureMode.UNCLASSIFIED), breach.getFailureModes());
+        assertEquals(f.getFindingId(), breach.getFindingId());
+        assertEquals("u-ana", breach.getOwnerId());
+
+        // Later records of the same instant or older do not repeat anything.
+        advanceStreamTimeTo(T0.plus(Duration.ofMinutes(246)));
+        assertTrue(alerts.isEmpty());
+
+        // Reminders back off: +1 h, then +2 h after that.
+        advanceStreamTimeTo(DEADLINE.plus(Duration.ofHours(3)).plusSeconds(1));
+        List<SlaBreach> reminders = alerts.readValuesToList();
+        assertEquals(List.of(1, 2), reminders.stream().map(SlaBreach::getReminderNumber).toList());
+        assertEquals(List.of(DEADLINE.plus(Duration.ofHours(1)), DEADLINE.plus(Duration.ofHours(3))),
+                reminders.stream().map(SlaBreach::getEventTime).toList());
+    }
+
+    @Test
+    void anAcknowledgementBeforeTheDeadlineCancelsTheHandoffAlerts() {
+        start(LifecycleSettings.Clock.STREAM);
+        FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        command(Fixtures.command(f.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plus(Duration.ofHours(1))));
+        advanceStreamTimeTo(T0.plus(Duration.ofDays(2)));
+        List<SlaBreach> alerts = output(Topics.ALERTS_SLA_BREACH).readValuesToList();
+        assertTrue(alerts.stream().noneMatch(a -> a.getSla() != SlaKind.REMEDIATION), alerts.toString());
+    }
+
+    @Test
+    void aSeverityRaiseMovesTheDeadlineAndTheOldOneNeverFires() {
+        start(LifecycleSettings.Clock.STREAM);
+        FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0));
+        command(LifecycleCommand.newBuilder(Fixtures.command(f.getFindingId(), CommandKind.CHANGE_SEVERITY, "u-soc", T0.plusSeconds(60)))
+                .setDetails(new dev.handoff.avro.SeverityChange(SeverityBand.CRITICAL, null)).build());
+        advanceStreamTimeTo(DEADLINE.plusSeconds(1));
+        List<SlaBreach> alerts = output(Topics.ALERTS_SLA_BREACH).readValuesToList();
+        SlaBreach breach = alerts.stream().filter(a -> a.getLevel() == AlertLevel.BREACH).findFirst().orElseThrow();
+        assertEquals(DEADLINE, breach.getDeadline(), "the critical deadline, recomputed from t0");
+        assertEquals(SeverityBand.CRITICAL, breach.getBand());
+        assertTrue(breach.getFailureModes().contains(FailureMode.SEVERITY_MISMATCH));
+    }
+
+    @Test
+    void wallClockFiresOnTheMachineClockAndARestartFromTheSameStateDoesNotRepeatAlerts() {
+        start(LifecycleSettings.Clock.WALL);
+        capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        TestOutputTopic<String, SlaBreach> alerts = output(Topics.ALERTS_SLA_BREACH);
+        driver.advanceWallClockTime(Duration.between(T0.minusSeconds(7200), DEADLINE).plusSeconds(1));
+        assertEquals(List.of(AlertLevel.WARNING, AlertLevel.BREACH), alerts.readValuesToList().stream().map(SlaBreach::getLevel).toList());
+
+        // The test driver deletes its state directory on close, so the restart starts from a copy of it.
+        Path copy = copyState();
+        driver.close();
+        startAt(LifecycleSettings.Clock.WALL, DEADLINE.plusSeconds(2), copy);
+        assertEquals(1, driver.getKeyValueStore(dev.handoff.streams.stages.StoreNames.FINDING_STATE).approximateNumEntries() > 0 ? 1 : 0,
+                "the restarted driver sees the finding it had before");
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        assertTrue(output(Topics.ALERTS_SLA_BREACH).isEmpty(), "restarted from the same state: nothing is repeated");
+        driver.advanceWallClockTime(Duration.ofHours(1));
+        List<SlaBreach> after = output(Topics.ALERTS_SLA_BREACH).readValuesToList();
+        assertEquals(List.of(AlertLevel.REMINDER), after.stream().map(SlaBreach::getLevel).toList());
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void start(LifecycleSettings.Clock clock) {
+        startAt(clock, T0.minusSeconds(7200));
+        pipe(Topics.OWNERS, "u-ana", Fixtures.person("u-ana", true, "payments"));
+        pipe(Topics.TEAMS, "payments", Fixtures.team("payments", "u-ana", List.of()));
+        pipe(Topics.ASSETS, "api", Fixtures.asset("api", IMAGE, "u-ana", "payments"));
+    }
+
+    private void startAt(LifecycleSettings.Clock clock, Instant wallClock) {
+        startAt(clock, wallClock, stateDir);
+    }
+
+    /** A copy of the state directory; the driver flushes its stores on every commit, so the copy is whole. */
+    private Path copyState() {
+        Path copy = stateDir.resolve("../" + stateDir.getFileName() + "-copy").normalize();
+        try (var paths = java.nio.file.Files.walk(stateDir)) {
+            for (Path p : paths.toList()) {
+                Path target = copy.resolve(stateDir.relativize(p).toString());
+                if (java.nio.file.Files.isDirectory(p)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK") && !p.getFileName().toString().endsWith(".lock")) {
+                    java.nio.file.Files.copy(p, target);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return copy;
+    }
+
+    private void startAt(LifecycleSettings.Clock clock, Instant wallClock, Path dir) {
+        topics = new Topics("handoff.", 1, new EmbeddedSchemaRegistry());
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "sla-alerts-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+        LifecycleSettings settings = new LifecycleSettings(clock, Duration.ofSeconds(1), 500,
+                new ReminderSchedule(Duration.ofHours(1), 2.0, Duration.ofHours(24), 10));
+        driver = new TopologyTestDriver(HandoffTopology.build(topics, settings), props, wallClock);
+    }
+
+    /** Stream time moves with event time: a capture of an unrelated, unbound finding at {@code t}. */
+    private void advanceStreamTimeTo(Instant t) {
+        capture(Fixtures.finding("registry.example.com/other/" + t.toEpochMilli(), "CVE-2020-0001", SeverityBand.INFO, t));
+    }
+
+    private FindingReported capture(FindingReported f) {
+        pipe(Topics.FINDINGS_REPORTED, f.getFindingId(), f);
+        return f;
+    }
+
+    private void command(LifecycleCommand c) {
+        pipe(Topics.FINDINGS_COMMANDS, c.getFindingId(), c);
+    }
+
+    private <V extends SpecificRecord> void pipe(TopicDef<V> topic, String key, V value) {
+        driver.createInputTopic(topics.name(topic), new StringSerializer(), topics.valueSerde(topic).serializer()).pipeInput(key, value);
+    }
+
+    private <V extends SpecificRecord> TestOutputTopic<String, V> output(TopicDef<V> topic) {
+        return driver.createOutputTopic(topics.name(topic), new StringDeserializer(), topics.valueSerde(topic).deserializer());
+    }
+}
