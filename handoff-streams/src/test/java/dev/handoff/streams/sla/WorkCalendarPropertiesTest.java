@@ -136,7 +136,10 @@ class WorkCalendarPropertiesTest {
         Instant b = x.isBefore(y) ? y : x;
         Duration measured = cal.businessBetween(a, b);
         Instant back = cal.plusBusiness(a, measured);
-        if (cal.isWorkingTime(b)) {
+        // At a period's opening the same working time has elapsed as at the previous close, and
+        // plusBusiness answers the earliest such instant: the close (documented on WorkCalendar).
+        boolean opening = cal.isWorkingTime(b) && !cal.isWorkingTime(b.minusMillis(1));
+        if (cal.isWorkingTime(b) && !(opening && !measured.isZero())) {
             assertEquals(b, back);
         } else if (!measured.isZero()) {
             // Landed on the last close before b: nothing of [back, b) is working time.
