@@ -25,6 +25,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
     private KafkaStreams streams;
 
     public HandoffStreamsApp(StreamsSettings settings) {
+        settings.lifecycle(); // fail at construction on a bad setting, naming it
         this.settings = settings;
         this.topics = new Topics(settings.topicPrefix(), settings.partitions(),
                 SchemaRegistries.fromConfig(Map.copyOf(settings.asMap())));
@@ -37,7 +38,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
     public KafkaStreams start() {
         log.info("handoff-streams starting with {}", settings.asMap());
         declareFanoutTopic();
-        streams = new KafkaStreams(HandoffTopology.build(topics), settings.streamsProperties());
+        streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle()), settings.streamsProperties());
         streams.setUncaughtExceptionHandler(e -> {
             log.error("stream thread failed; replacing it", e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -18,6 +18,16 @@ public final class StreamsSettings {
 
     public static final String TOPIC_PREFIX = "topic.prefix";
     public static final String TOPIC_PARTITIONS = "topic.partitions";
+    public static final String SLA_CLOCK = "sla.clock";
+    public static final String SLA_PUNCTUATE_INTERVAL = "sla.punctuate.interval";
+    public static final String SLA_MAX_ALERTS_PER_RUN = "sla.max.alerts.per.run";
+    public static final String SLA_REMINDER_FIRST = "sla.reminder.first";
+    public static final String SLA_REMINDER_FACTOR = "sla.reminder.factor";
+    public static final String SLA_REMINDER_MAX = "sla.reminder.max";
+    public static final String SLA_REMINDER_COUNT = "sla.reminder.count";
+
+    /** Key prefixes that are Handoff's own and not passed to Kafka Streams. */
+    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.");
 
     /** Every default, printed at start-up. */
     public static Map<String, String> defaults() {
@@ -31,6 +41,13 @@ public final class StreamsSettings {
         d.put(TOPIC_PREFIX, Topics.DEFAULT_PREFIX);
         d.put(TOPIC_PARTITIONS, Integer.toString(Topics.DEFAULT_PARTITIONS));
         d.put(SchemaRegistries.URL_CONFIG, SchemaRegistries.EMBEDDED);
+        d.put(SLA_CLOCK, "wall");
+        d.put(SLA_PUNCTUATE_INTERVAL, "PT1S");
+        d.put(SLA_MAX_ALERTS_PER_RUN, "500");
+        d.put(SLA_REMINDER_FIRST, "PT1H");
+        d.put(SLA_REMINDER_FACTOR, "2.0");
+        d.put(SLA_REMINDER_MAX, "PT24H");
+        d.put(SLA_REMINDER_COUNT, "10");
         return d;
     }
 
@@ -83,11 +100,48 @@ public final class StreamsSettings {
     public Properties streamsProperties() {
         Properties p = new Properties();
         values.forEach((k, val) -> {
-            if (!k.equals(TOPIC_PREFIX) && !k.equals(TOPIC_PARTITIONS)) {
+            if (OWN_PREFIXES.stream().noneMatch(k::startsWith)) {
                 p.put(k, val);
             }
         });
         return p;
+    }
+
+    /** The lifecycle processor's SLA settings, with errors that name the key at fault. */
+    public dev.handoff.streams.stages.LifecycleSettings lifecycle() {
+        String clock = values.get(SLA_CLOCK).trim().toUpperCase(Locale.ROOT);
+        if (!clock.equals("WALL") && !clock.equals("STREAM")) {
+            throw new IllegalArgumentException(SLA_CLOCK + " must be 'wall' (live) or 'stream' (replays), was '" + values.get(SLA_CLOCK) + "'");
+        }
+        return new dev.handoff.streams.stages.LifecycleSettings(
+                dev.handoff.streams.stages.LifecycleSettings.Clock.valueOf(clock),
+                duration(SLA_PUNCTUATE_INTERVAL), integer(SLA_MAX_ALERTS_PER_RUN),
+                new dev.handoff.streams.sla.ReminderSchedule(duration(SLA_REMINDER_FIRST), decimal(SLA_REMINDER_FACTOR),
+                        duration(SLA_REMINDER_MAX), integer(SLA_REMINDER_COUNT)));
+    }
+
+    private java.time.Duration duration(String key) {
+        try {
+            return java.time.Duration.parse(values.get(key).trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(key + " must be an ISO-8601 duration such as PT1H or PT30S, was '" + values.get(key) + "'");
+        }
+    }
+
+    private int integer(String key) {
+        try {
+            return Integer.parseInt(values.get(key).trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, was '" + values.get(key) + "'");
+        }
+    }
+
+    private double decimal(String key) {
+        try {
+            return Double.parseDouble(values.get(key).trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(key + " must be a number, was '" + values.get(key) + "'");
+        }
     }
 
     public Map<String, String> asMap() {

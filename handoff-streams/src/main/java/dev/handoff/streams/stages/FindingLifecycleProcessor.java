@@ -457,7 +457,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             return;
         }
         if (s.getRoutedAt() == null) {
-            s.setRoutedAt(cause.eventTime());
+            // A register entry changed before the capture still routes no earlier than t0.
+            s.setRoutedAt(later(cause.eventTime(), s.getCapturedAt()));
             out.activity(ActivityKind.ROUTED, Stage.ROUTING, s, a -> a.setOwnerId(route.ownerId()).setNote(route.explanation()));
         } else {
             out.activity(ActivityKind.REROUTED, null, s, a -> a.setOwnerId(route.ownerId()).setNote(route.explanation()));
@@ -936,6 +937,10 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 .setVulnerabilityIds(s.getVulnerabilityIds()).setTitle(s.getTitle())
                 .setScannerSeverity(s.getScannerSeverity()).setScannerBand(s.getScannerBand())
                 .setCvss(s.getCvss()).setTarget(s.getTarget()).build();
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     private static List<String> union(List<String> a, List<String> b) {
