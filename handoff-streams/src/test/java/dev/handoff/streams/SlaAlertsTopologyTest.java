@@ -141,6 +141,42 @@ class SlaAlertsTopologyTest {
         assertEquals(List.of(AlertLevel.REMINDER), after.stream().map(SlaBreach::getLevel).toList());
     }
 
+    @Test
+    void aNewVersionOfThePolicyMovesTheDeadlinesOfOpenFindings() {
+        start(LifecycleSettings.Clock.STREAM);
+        FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        dev.handoff.avro.SlaPolicy defaults = dev.handoff.streams.sla.SlaPolicies.defaultPolicy();
+        List<dev.handoff.avro.SeverityTarget> targets = defaults.getTargets().stream().map(t -> t.getBand() != SeverityBand.CRITICAL ? t
+                : dev.handoff.avro.SeverityTarget.newBuilder(t).setHandoff(new dev.handoff.avro.SlaSpan(2, dev.handoff.avro.SpanUnit.HOURS,
+                        dev.handoff.avro.SpanClock.BUSINESS)).build()).toList();
+        dev.handoff.avro.SlaPolicy v2 = dev.handoff.avro.SlaPolicy.newBuilder(defaults).setVersion(2).setTargets(targets)
+                .setEventId("policy-v2").setEventTime(T0.plusSeconds(60)).build();
+        pipe(Topics.SLA_POLICY, "default", v2);
+
+        dev.handoff.avro.FindingState s = driver.<String, dev.handoff.avro.FindingState>getKeyValueStore(
+                dev.handoff.streams.stages.StoreNames.FINDING_STATE).get(f.getFindingId());
+        assertEquals(T0.plus(Duration.ofHours(2)), s.getHandoffDeadline());
+        assertEquals(2, s.getSlaPolicyVersion());
+        advanceStreamTimeTo(T0.plus(Duration.ofHours(5)));
+        List<SlaBreach> breaches = output(Topics.ALERTS_SLA_BREACH).readValuesToList().stream()
+                .filter(a -> a.getLevel() == AlertLevel.BREACH).toList();
+        assertEquals(List.of(T0.plus(Duration.ofHours(2))), breaches.stream().map(SlaBreach::getDeadline).toList(),
+                "only the new deadline breaches; the old 13:00 timer was replaced");
+    }
+
+    @Test
+    void anInvalidPolicyIsDeadLetteredAndThePreviousOneStaysInForce() {
+        start(LifecycleSettings.Clock.STREAM);
+        FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        dev.handoff.avro.SlaPolicy broken = dev.handoff.avro.SlaPolicy.newBuilder(dev.handoff.streams.sla.SlaPolicies.defaultPolicy())
+                .setVersion(3).setWarningFraction(1.5).setEventTime(T0.plusSeconds(60)).build();
+        pipe(Topics.SLA_POLICY, "default", broken);
+        dev.handoff.avro.DeadLetter dl = output(Topics.DEADLETTER).readValue();
+        assertTrue(dl.getReason().contains("warning_fraction"), dl.getReason());
+        assertEquals(DEADLINE, driver.<String, dev.handoff.avro.FindingState>getKeyValueStore(
+                dev.handoff.streams.stages.StoreNames.FINDING_STATE).get(f.getFindingId()).getHandoffDeadline());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void start(LifecycleSettings.Clock clock) {

@@ -521,6 +521,10 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         SlaClock clock = clockFor(s.getTeamId());
         Instant start = s.getOrigin() == CaptureOrigin.REOPEN && s.getReopenedAt() != null ? s.getReopenedAt() : s.getCapturedAt();
         Optional<SlaClock.Deadlines> d = clock.handoff(start, s.getBand());
+        if (s.getSlaPolicyId() != null && !s.getSlaPolicyId().equals(clock.policyId())) {
+            dependents.delete(ReferenceKind.SLA_POLICY.fanoutKey(s.getSlaPolicyId()) + "|" + s.getFindingId());
+        }
+        dependents.put(ReferenceKind.SLA_POLICY.fanoutKey(clock.policyId()) + "|" + s.getFindingId(), "");
         s.setHandoffDeadline(d.map(SlaClock.Deadlines::handoff).orElse(null))
                 .setNoAckDeadline(d.map(SlaClock.Deadlines::noAck).orElse(null))
                 .setSlaPolicyId(clock.policyId())
@@ -762,6 +766,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                     }
                 }
                 putOrDelete(policies, id, policy);
+                // Open findings on this policy get their deadlines from the new version (pending timers follow).
+                reevaluateDeadlines(dependentsOf(kind.fanoutKey(id)), cause);
             }
             default -> throw new IllegalStateException("unhandled reference kind " + kind);
         }
@@ -782,6 +788,20 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             if (!out.isEmpty()) {
                 save(s, out);
             }
+        }
+    }
+
+    private void reevaluateDeadlines(Set<String> findingIds, Cause cause) {
+        for (String findingId : findingIds) {
+            FindingState existing = states.get(findingId);
+            if (existing == null || !Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
+                dependents.delete(ReferenceKind.SLA_POLICY.fanoutKey(existing == null ? "" : existing.getSlaPolicyId()) + "|" + findingId);
+                continue;
+            }
+            FindingState.Builder s = FindingState.newBuilder(existing);
+            Emits out = new Emits(findingId, cause);
+            setHandoffDeadlines(s, cause, out);
+            save(s, out);
         }
     }
 
