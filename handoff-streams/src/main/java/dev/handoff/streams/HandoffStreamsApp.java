@@ -2,16 +2,20 @@ package dev.handoff.streams;
 
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.SchemaRegistries;
+import dev.handoff.streams.query.QueryServer;
+import dev.handoff.streams.query.QueryService;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 
@@ -23,9 +27,11 @@ public final class HandoffStreamsApp implements AutoCloseable {
     private final StreamsSettings settings;
     private final Topics topics;
     private KafkaStreams streams;
+    private QueryServer queryServer;
 
     public HandoffStreamsApp(StreamsSettings settings) {
         settings.lifecycle(); // fail at construction on a bad setting, naming it
+        settings.queryPort();
         this.settings = settings;
         this.topics = new Topics(settings.topicPrefix(), settings.partitions(),
                 SchemaRegistries.fromConfig(Map.copyOf(settings.asMap())));
@@ -38,7 +44,15 @@ public final class HandoffStreamsApp implements AutoCloseable {
     public KafkaStreams start() {
         log.info("handoff-streams starting with {}", settings.asMap());
         declareFanoutTopic();
-        streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle()), settings.streamsProperties());
+        // The query server listens first: Kafka Streams must be told the advertised host:port at construction.
+        queryServer = QueryServer.start(settings.get(StreamsSettings.QUERY_HOST), settings.queryPort());
+        String advertised = Optional.ofNullable(settings.get(StreamsConfig.APPLICATION_SERVER_CONFIG))
+                .orElse("localhost:" + queryServer.port());
+        Properties props = settings.streamsProperties();
+        props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised);
+        streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle()), props);
+        queryServer.attach(new QueryService(streams, advertised));
+        log.info("handoff-streams query API on port {} (advertised as {})", queryServer.port(), advertised);
         streams.setUncaughtExceptionHandler(e -> {
             log.error("stream thread failed; replacing it", e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -47,16 +61,19 @@ public final class HandoffStreamsApp implements AutoCloseable {
         return streams;
     }
 
-    /** The fan-out topic must have exactly as many partitions as the findings topics it is co-partitioned with. */
+    /** Its own topics must have exactly as many partitions as the findings topics they are co-partitioned with. */
     private void declareFanoutTopic() {
         Properties admin = new Properties();
         admin.put("bootstrap.servers", settings.get("bootstrap.servers"));
         try (Admin client = Admin.create(admin)) {
-            client.createTopics(List.of(new NewTopic(HandoffTopology.fanoutTopic(topics), settings.partitions(), (short) -1)))
-                    .all().get();
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create " + HandoffTopology.fanoutTopic(topics) + ": " + e.getCause(), e);
+            for (String name : HandoffTopology.internalTopics(topics)) {
+                try {
+                    client.createTopics(List.of(new NewTopic(name, settings.partitions(), (short) -1))).all().get();
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create " + name + ": " + e.getCause(), e);
+                    }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -64,8 +81,16 @@ public final class HandoffStreamsApp implements AutoCloseable {
         }
     }
 
+    /** Port of the query API, once started. */
+    public int queryPort() {
+        return queryServer.port();
+    }
+
     @Override
     public void close() {
+        if (queryServer != null) {
+            queryServer.close();
+        }
         if (streams != null) {
             streams.close(Duration.ofSeconds(30));
         }

@@ -2,6 +2,7 @@ package dev.handoff.streams;
 
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
+import dev.handoff.streams.noise.OwnerLoadProcessor;
 import dev.handoff.streams.reference.ReferenceFanout;
 import dev.handoff.streams.reference.ReferenceKind;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
@@ -20,6 +21,7 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -32,12 +34,21 @@ public final class HandoffTopology {
 
     /** Suffix (after the topic prefix) of the topic that carries reference changes to every partition. */
     public static final String FANOUT_TOPIC_SUFFIX = "streams.reference-fanout";
+    /** Owner-keyed deliveries and releases, so one task sees an owner's whole load. */
+    public static final String OWNER_LOAD_TOPIC_SUFFIX = "streams.owner-load";
+    /** Noise flags keyed by finding id, back to the finding's partition. */
+    public static final String NOISE_FLAGS_TOPIC_SUFFIX = "streams.noise-flags";
 
     private HandoffTopology() {
     }
 
     public static String fanoutTopic(Topics topics) {
         return topics.prefix() + FANOUT_TOPIC_SUFFIX;
+    }
+
+    /** The topics handoff-streams declares itself, each with the findings' partition count. */
+    public static List<String> internalTopics(Topics topics) {
+        return List.of(fanoutTopic(topics), topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX, topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX);
     }
 
     public static Topology build(Topics topics) {
@@ -58,10 +69,19 @@ public final class HandoffTopology {
         t.addSink("reference-fanout-sink", fanout, new StringSerializer(), new ByteArraySerializer(),
                 new ReferenceFanout.Multicast(), "reference-fanout");
 
+        String ownerLoad = topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX;
+        String noiseFlags = topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX;
         t.addSource("findings-source", new StringDeserializer(), new ByteArrayDeserializer(),
                 topics.name(Topics.FINDINGS_REPORTED), topics.name(Topics.FINDINGS_COMMANDS),
-                topics.name(Topics.NOTIFICATIONS_RECEIPTS), fanout);
-        t.addProcessor("finding-lifecycle", () -> new FindingLifecycleProcessor(topics, fanout, settings), "findings-source");
+                topics.name(Topics.NOTIFICATIONS_RECEIPTS), fanout, noiseFlags);
+        t.addProcessor("finding-lifecycle", () -> new FindingLifecycleProcessor(topics, fanout, noiseFlags, settings), "findings-source");
+        t.addSink(FindingLifecycleProcessor.TO_OWNER_LOAD, ownerLoad, new StringSerializer(), new StringSerializer(), "finding-lifecycle");
+
+        t.addSource("owner-load-source", new StringDeserializer(), new StringDeserializer(), ownerLoad);
+        t.addProcessor("owner-load", () -> new OwnerLoadProcessor(settings.noise()), "owner-load-source");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OwnerLoadProcessor.STORE), Serdes.String(), Serdes.Long())
+                .withLoggingEnabled(Map.of()), "owner-load");
+        t.addSink(OwnerLoadProcessor.TO_NOISE_FLAGS, noiseFlags, new StringSerializer(), new StringSerializer(), "owner-load");
 
         addStore(t, StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
         addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
@@ -94,7 +114,7 @@ public final class HandoffTopology {
     @SuppressWarnings("unchecked")
     private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic) {
         Serializer<V> values = topics.valueSerde(topic).serializer();
-        t.addSink(name, topics.name(topic), new StringSerializer(), (Serializer<SpecificRecord>) (Serializer<?>) values,
+        t.addSink(name, topics.name(topic), new StringSerializer(), (Serializer<Object>) (Serializer<?>) values,
                 "finding-lifecycle");
     }
 

@@ -25,9 +25,14 @@ public final class StreamsSettings {
     public static final String SLA_REMINDER_FACTOR = "sla.reminder.factor";
     public static final String SLA_REMINDER_MAX = "sla.reminder.max";
     public static final String SLA_REMINDER_COUNT = "sla.reminder.count";
+    public static final String QUERY_HOST = "query.host";
+    public static final String QUERY_PORT = "query.port";
+    public static final String NOISE_PENDING = "noise.pending.threshold";
+    public static final String NOISE_RECENT = "noise.recent.threshold";
+    public static final String NOISE_WINDOW = "noise.window";
 
     /** Key prefixes that are Handoff's own and not passed to Kafka Streams. */
-    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.");
+    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.", "noise.");
 
     /** Every default, printed at start-up. */
     public static Map<String, String> defaults() {
@@ -48,6 +53,11 @@ public final class StreamsSettings {
         d.put(SLA_REMINDER_FACTOR, "2.0");
         d.put(SLA_REMINDER_MAX, "PT24H");
         d.put(SLA_REMINDER_COUNT, "10");
+        d.put(QUERY_HOST, "0.0.0.0");
+        d.put(QUERY_PORT, "8090");
+        d.put(NOISE_PENDING, "20");
+        d.put(NOISE_RECENT, "10");
+        d.put(NOISE_WINDOW, "PT1H");
         return d;
     }
 
@@ -117,7 +127,8 @@ public final class StreamsSettings {
                 dev.handoff.streams.stages.LifecycleSettings.Clock.valueOf(clock),
                 duration(SLA_PUNCTUATE_INTERVAL), integer(SLA_MAX_ALERTS_PER_RUN),
                 new dev.handoff.streams.sla.ReminderSchedule(duration(SLA_REMINDER_FIRST), decimal(SLA_REMINDER_FACTOR),
-                        duration(SLA_REMINDER_MAX), integer(SLA_REMINDER_COUNT)));
+                        duration(SLA_REMINDER_MAX), integer(SLA_REMINDER_COUNT)),
+                new dev.handoff.streams.noise.NoiseSettings(integer(NOISE_PENDING), integer(NOISE_RECENT), duration(NOISE_WINDOW)));
     }
 
     private java.time.Duration duration(String key) {
@@ -126,6 +137,15 @@ public final class StreamsSettings {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(key + " must be an ISO-8601 duration such as PT1H or PT30S, was '" + values.get(key) + "'");
         }
+    }
+
+    /** Port of the query API; 0 picks a free one. */
+    public int queryPort() {
+        int port = integer(QUERY_PORT);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(QUERY_PORT + " must be between 0 and 65535, was " + port);
+        }
+        return port;
     }
 
     private int integer(String key) {

@@ -75,10 +75,11 @@ class HandoffStreamsIT {
             config.put(StreamsSettings.TOPIC_PREFIX, prefix);
             config.put(StreamsSettings.TOPIC_PARTITIONS, "3");
             config.put(StreamsSettings.SLA_CLOCK, "stream");
+            config.put(StreamsSettings.QUERY_PORT, "0");
             StreamsSettings settings = StreamsSettings.from(config, Map.of());
             Topics topics = new Topics(prefix, 3, SchemaRegistries.embedded());
             kafka.createTopics(topics.newTopics((short) 1));
-            kafka.createTopics(List.of(new NewTopic(HandoffTopology.fanoutTopic(topics), 3, (short) 1)));
+            kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, 3, (short) 1)).toList());
 
             try (HandoffStreamsApp app = new HandoffStreamsApp(settings)) {
                 KafkaStreams streams = app.start();
@@ -134,6 +135,14 @@ class HandoffStreamsIT {
                 assertEquals(DeadLetterKind.DESERIALIZATION, dead.get(0).getErrorKind());
                 assertEquals(topics.name(Topics.FINDINGS_COMMANDS), dead.get(0).getOriginalTopic());
                 assertEquals(KafkaStreams.State.RUNNING, streams.state(), "bad input does not stop the app");
+
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                java.net.http.HttpResponse<String> finding = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + app.queryPort() + "/findings/" + critical.getFindingId())).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, finding.statusCode(), finding.body());
+                assertTrue(finding.body().contains("\"captured_at\":\"" + T0 + "\""), finding.body());
+                assertTrue(finding.body().contains("\"SLA_BREACHED\""), "the breach is on the finding's timeline");
             }
         }
     }

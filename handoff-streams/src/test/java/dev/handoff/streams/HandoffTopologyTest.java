@@ -55,6 +55,9 @@ class HandoffTopologyTest {
 
     private static final String IMAGE = "registry.example.com/payments/api";
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path stateDir;
+
     private TopologyTestDriver driver;
     private Topics topics;
     private TestOutputTopic<String, FindingActivity> activity;
@@ -69,6 +72,7 @@ class HandoffTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "handoff-topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
         driver = new TopologyTestDriver(HandoffTopology.build(topics), props, T0.minusSeconds(7200));
         activity = output(Topics.FINDINGS_ACTIVITY);

@@ -215,7 +215,7 @@ class SlaAlertsTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
         LifecycleSettings settings = new LifecycleSettings(clock, Duration.ofSeconds(1), 500,
-                new ReminderSchedule(Duration.ofHours(1), 2.0, Duration.ofHours(24), 10));
+                new ReminderSchedule(Duration.ofHours(1), 2.0, Duration.ofHours(24), 10), dev.handoff.streams.noise.NoiseSettings.defaults());
         driver = new TopologyTestDriver(HandoffTopology.build(topics, settings), props, wallClock);
     }
 

@@ -38,6 +38,7 @@ import dev.handoff.avro.VulnerabilityId;
 import dev.handoff.schemas.LifecycleCommands;
 import dev.handoff.schemas.Topics;
 import dev.handoff.streams.enrich.SeverityBands;
+import dev.handoff.streams.noise.OwnerLoad;
 import dev.handoff.streams.enrich.SeverityNormaliser;
 import dev.handoff.streams.reference.ReferenceKind;
 import dev.handoff.streams.routing.AliasIndex;
@@ -73,13 +74,14 @@ import java.util.TreeSet;
  * finding's state lives in {@link StoreNames#FINDING_STATE} and every accepted input and derived
  * transition goes to the activity log. Bad input goes to the dead-letter topic; nothing here throws.
  */
-public final class FindingLifecycleProcessor implements Processor<String, byte[], String, SpecificRecord> {
+public final class FindingLifecycleProcessor implements Processor<String, byte[], String, Object> {
 
     public static final String TO_ACTIVITY = "to-findings-activity";
     public static final String TO_STATE = "to-findings-state";
     public static final String TO_NOTIFY = "to-notify-requests";
     public static final String TO_UNROUTED = "to-alerts-unrouted";
     public static final String TO_BREACH = "to-alerts-sla-breach";
+    public static final String TO_OWNER_LOAD = "to-owner-load";
     public static final String TO_DEADLETTER = "to-deadletter";
 
     private static final Logger log = LoggerFactory.getLogger(FindingLifecycleProcessor.class);
@@ -89,6 +91,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private final Topics topics;
     private final String fanoutTopic;
+    private final String noiseFlagsTopic;
     private final LifecycleSettings settings;
     private SlaTimers timers;
     private KeyValueStore<String, String> timerIndex;
@@ -96,7 +99,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
     private final Map<String, SlaClock> clocks = new HashMap<>();
 
-    private ProcessorContext<String, SpecificRecord> context;
+    private ProcessorContext<String, Object> context;
     private KeyValueStore<String, FindingState> states;
     private KeyValueStore<String, Long> unrouted;
     private KeyValueStore<String, String> dependents;
@@ -114,14 +117,15 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private Deserializer<NotificationDispatched> receiptDeserializer;
     private final Map<ReferenceKind, Deserializer<? extends SpecificRecord>> referenceDeserializers = new HashMap<>();
 
-    public FindingLifecycleProcessor(Topics topics, String fanoutTopic, LifecycleSettings settings) {
+    public FindingLifecycleProcessor(Topics topics, String fanoutTopic, String noiseFlagsTopic, LifecycleSettings settings) {
         this.topics = topics;
         this.fanoutTopic = fanoutTopic;
+        this.noiseFlagsTopic = noiseFlagsTopic;
         this.settings = settings;
     }
 
     @Override
-    public void init(ProcessorContext<String, SpecificRecord> context) {
+    public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         states = context.getStateStore(StoreNames.FINDING_STATE);
         unrouted = context.getStateStore(StoreNames.UNROUTED_QUEUE);
@@ -166,6 +170,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 onReceipt(record, decode(receiptDeserializer, record, topic));
             } else if (topic.equals(fanoutTopic)) {
                 onReferenceChange(record);
+            } else if (topic.equals(noiseFlagsTopic)) {
+                onNoiseFlag(record);
             } else {
                 deadLetter(record, DeadLetterKind.INTERNAL, "record from unexpected topic '" + topic + "'", null);
             }
@@ -703,8 +709,12 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 && receipt.getKind() != DispatchKind.DIGEST) {
             return;
         }
-        if (existing.getNotifiedAt() != null || receipt.getOwnerId() == null || !receipt.getOwnerId().equals(existing.getOwnerId())) {
-            // Stage 4 is the first delivery to the owner the finding is routed to now; others are history.
+        if (receipt.getOwnerId() == null || !receipt.getOwnerId().equals(existing.getOwnerId())) {
+            // Stage 4 is a delivery to the owner the finding is routed to now; others are history.
+            return;
+        }
+        ownerLoad(receipt.getOwnerId(), new OwnerLoad(OwnerLoad.Kind.DELIVERED, existing.getFindingId(), receipt.getEventTime()));
+        if (existing.getNotifiedAt() != null) {
             return;
         }
         Cause cause = new Cause(receipt.getEventId(), receipt.getEventTime(), null, receipt.getSource());
@@ -713,6 +723,29 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         out.activity(ActivityKind.NOTIFIED, Stage.NOTIFICATION, s, a -> a.setOwnerId(receipt.getOwnerId())
                 .setAttributes(Map.of("channel", receipt.getChannel().toString(), "target", receipt.getTarget())));
         save(s, out);
+    }
+
+    // ------------------------------------------------------------------ notification noise
+
+    private void ownerLoad(String owner, OwnerLoad change) {
+        context.forward(new Record<String, Object>(owner, change.encode(), change.at().toEpochMilli()), TO_OWNER_LOAD);
+    }
+
+    /** A delivery reached an owner already holding too many notifications: the finding is tagged. */
+    private void onNoiseFlag(Record<String, byte[]> record) {
+        FindingState existing = states.get(record.key());
+        if (existing == null || existing.getAcknowledgedAt() != null || !Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
+            return;
+        }
+        String flag = record.value() == null ? "" : new String(record.value(), java.nio.charset.StandardCharsets.UTF_8);
+        Instant at = Instant.ofEpochMilli(record.timestamp());
+        Cause cause = new Cause("noise/" + record.key() + "/" + record.timestamp(), at, null, SOURCE);
+        FindingState.Builder s = FindingState.newBuilder(existing);
+        Emits out = new Emits(existing.getFindingId(), cause);
+        addModes(s, out, Set.of(FailureMode.NOTIFICATION_NOISE), "delivered into a crowded queue: " + flag);
+        if (!out.isEmpty()) {
+            save(s, out);
+        }
     }
 
     // ------------------------------------------------------------------ reference data changes
@@ -873,6 +906,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         FindingState state = s.build();
         FindingState before = states.get(state.getFindingId());
         states.put(state.getFindingId(), state);
+        releaseLoad(before, state, cause.eventTime());
         indexOwner(before, state);
         reschedule(state);
         advanceStreamTime(cause.eventTime());
@@ -880,6 +914,19 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             activityLog.put(activityKey(a), a);
         }
         out.flush(context, state);
+    }
+
+    /** An owner stops holding a delivered notification once it is acknowledged, closed or routed to someone else. */
+    private void releaseLoad(FindingState before, FindingState after, Instant at) {
+        if (before == null || before.getNotifiedAt() == null || before.getAcknowledgedAt() != null
+                || before.getOwnerId() == null || !Transitions.OPEN_STATUSES.contains(before.getStatus())) {
+            return;
+        }
+        boolean stillHeld = after.getAcknowledgedAt() == null && Transitions.OPEN_STATUSES.contains(after.getStatus())
+                && before.getOwnerId().equals(after.getOwnerId());
+        if (!stillHeld) {
+            ownerLoad(before.getOwnerId(), new OwnerLoad(OwnerLoad.Kind.RELEASED, before.getFindingId(), at));
+        }
     }
 
     /** Keeps {@link StoreNames#OWNER_OPEN} in step with the finding's owner and status. */
@@ -931,7 +978,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 .setHeaders(headers)
                 .build();
         log.warn("dead-lettered {} record (key {}): {}", dl.getOriginalTopic(), record.key(), reason);
-        context.forward(new Record<String, SpecificRecord>(record.key(), dl, record.timestamp()), TO_DEADLETTER);
+        context.forward(new Record<String, Object>(record.key(), dl, record.timestamp()), TO_DEADLETTER);
     }
 
     private static <T> T decode(Deserializer<T> deserializer, Record<String, byte[]> record, String topic) {
@@ -1035,22 +1082,22 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             return activities.isEmpty() && others.isEmpty();
         }
 
-        void flushWithoutState(ProcessorContext<String, SpecificRecord> ctx) {
+        void flushWithoutState(ProcessorContext<String, Object> ctx) {
             long ts = cause.eventTime().toEpochMilli();
             for (FindingActivity a : activities) {
-                ctx.forward(new Record<String, SpecificRecord>(findingId, a, ts), TO_ACTIVITY);
+                ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
                 ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
             }
         }
 
-        void flush(ProcessorContext<String, SpecificRecord> ctx, FindingState state) {
+        void flush(ProcessorContext<String, Object> ctx, FindingState state) {
             long ts = cause.eventTime().toEpochMilli();
             for (FindingActivity a : activities) {
-                ctx.forward(new Record<String, SpecificRecord>(findingId, a, ts), TO_ACTIVITY);
+                ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
-            ctx.forward(new Record<String, SpecificRecord>(findingId, state, ts), TO_STATE);
+            ctx.forward(new Record<String, Object>(findingId, state, ts), TO_STATE);
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
                 ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
             }

@@ -1,5 +1,6 @@
 package dev.handoff.streams.stages;
 
+import dev.handoff.streams.noise.NoiseSettings;
 import dev.handoff.streams.sla.ReminderSchedule;
 
 import java.time.Duration;
@@ -13,14 +14,16 @@ import java.time.Duration;
  * @param punctuateInterval how often the wall clock scans for due timers
  * @param maxAlertsPerRun   bound on timers fired per scan, so a backlog cannot stall the partition
  * @param reminders         after-breach reminder back-off
+ * @param noise             when a delivery is tagged NOTIFICATION_NOISE
  */
-public record LifecycleSettings(Clock clock, Duration punctuateInterval, int maxAlertsPerRun, ReminderSchedule reminders) {
+public record LifecycleSettings(Clock clock, Duration punctuateInterval, int maxAlertsPerRun, ReminderSchedule reminders,
+                                NoiseSettings noise) {
 
     /** Which clock SLA timers run on. */
     public enum Clock { WALL, STREAM }
 
     public static LifecycleSettings defaults() {
-        return new LifecycleSettings(Clock.WALL, Duration.ofSeconds(1), 500, ReminderSchedule.defaults());
+        return new LifecycleSettings(Clock.WALL, Duration.ofSeconds(1), 500, ReminderSchedule.defaults(), NoiseSettings.defaults());
     }
 
     public LifecycleSettings {

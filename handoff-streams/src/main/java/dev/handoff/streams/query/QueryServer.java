@@ -1,0 +1,191 @@
+package dev.handoff.streams.query;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The query API over HTTP (Javalin): the public views, the internal endpoints other instances forward
+ * to (answered from this instance's stores only, never forwarded again), and {@code /health}. Every
+ * answer, errors included, is JSON.
+ *
+ * <p>Kafka Streams must advertise this server in {@code application.server} before it starts, so the
+ * server can be started first (on port 0 if any port will do) and given its {@link QueryService} once
+ * the {@code KafkaStreams} exists; until then it answers 503.
+ */
+public final class QueryServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(QueryServer.class);
+    private static final String JSON = "application/json";
+
+    private final Javalin app;
+    private volatile QueryService service;
+
+    private QueryServer(Javalin app) {
+        this.app = app;
+    }
+
+    /** Serves on {@code bindHost:port} (port 0: any free port) and answers 503 until {@link #attach} is called. */
+    public static QueryServer start(String bindHost, int port) {
+        Objects.requireNonNull(bindHost, "bindHost");
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("query port must be 0-65535, was " + port);
+        }
+        Javalin app = Javalin.create(cfg -> {
+            cfg.showJavalinBanner = false;
+            cfg.startupWatcherEnabled = false;
+            cfg.http.defaultContentType = JSON;
+            cfg.router.ignoreTrailingSlashes = true;
+            cfg.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+            cfg.requestLogger.http((ctx, ms) -> log.debug("{} {} -> {} in {} ms", ctx.method(), ctx.path(), ctx.status(), ms));
+        });
+        QueryServer server = new QueryServer(app);
+        server.routes();
+        try {
+            app.start(bindHost, port);
+        } catch (RuntimeException e) {
+            app.stop();
+            throw new IllegalStateException("cannot serve the query API on " + bindHost + ":" + port + ": " + e.getMessage(), e);
+        }
+        log.info("query API listening on {}:{}", bindHost, app.port());
+        return server;
+    }
+
+    /** Serves {@code service} on {@code bindHost:port}. */
+    public static QueryServer start(QueryService service, String bindHost, int port) {
+        return start(bindHost, port).attach(service);
+    }
+
+    /**
+     * Serves the stores of {@code streams} on every interface at {@code port}; {@code applicationServer} is
+     * the {@code application.server} value (host:port) {@code streams} was configured with.
+     */
+    public static QueryServer start(KafkaStreams streams, String applicationServer, int port) {
+        return start(new QueryService(streams, applicationServer), "0.0.0.0", port);
+    }
+
+    /** Starts answering queries from {@code queryService}. */
+    public QueryServer attach(QueryService queryService) {
+        this.service = Objects.requireNonNull(queryService, "queryService");
+        log.info("query API on port {} serves instance {}", port(), PeerClient.endpoint(queryService.self()));
+        return this;
+    }
+
+    /** The port the server listens on (the chosen one when started with port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    // ------------------------------------------------------------------ routes
+
+    private void routes() {
+        app.get("/health", this::health);
+        app.get("/findings/{id}", ctx -> {
+            String id = ctx.pathParam("id");
+            QueryService s = service();
+            s.finding(id).ifPresentOrElse(view -> json(ctx, 200, view.toJson()), () -> notFound(ctx, id));
+        });
+        app.get("/queues/unrouted", ctx -> json(ctx, 200, service().unrouted(now()).toJson()));
+        app.get("/owners/{id}/open", ctx -> {
+            String ownerId = ctx.pathParam("id");
+            List<OwnerOpenItem> items = service().ownerOpen(ownerId);
+            ObjectNode body = Json.object();
+            body.put("owner_id", ownerId);
+            body.put("count", items.size());
+            ArrayNode array = body.putArray("items");
+            items.forEach(i -> array.add(i.toJson()));
+            json(ctx, 200, body);
+        });
+
+        app.get("/internal/findings/{id}", ctx -> {
+            String id = ctx.pathParam("id");
+            service().localFinding(id).ifPresentOrElse(view -> json(ctx, 200, PeerWire.encode(view)), () -> notFound(ctx, id));
+        });
+        app.get("/internal/queues/unrouted", ctx -> {
+            List<UnroutedItem> items = service().localUnrouted(now());
+            json(ctx, 200, items(items.stream().map(UnroutedItem::toJson).toList()));
+        });
+        app.get("/internal/owners/{id}/open", ctx -> {
+            List<OwnerOpenItem> items = service().localOwnerOpen(ctx.pathParam("id"));
+            json(ctx, 200, items(items.stream().map(OwnerOpenItem::toJson).toList()));
+        });
+
+        app.exception(QueryException.class, (e, ctx) -> {
+            e.retryAfterSeconds().ifPresent(seconds -> ctx.header("Retry-After", Integer.toString(seconds)));
+            if (e.status() >= 500) {
+                log.info("{} {} answered {}: {}", ctx.method(), ctx.path(), e.status(), e.getMessage());
+            }
+            error(ctx, e.status(), e.getMessage());
+        });
+        // Javalin's own 404 (no such route) and 405 would otherwise come back as plain text.
+        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
+        app.exception(Exception.class, (e, ctx) -> {
+            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal error while answering " + ctx.method() + " " + ctx.path() + ": " + e);
+        });
+    }
+
+    private void health(Context ctx) {
+        QueryService s = service;
+        ObjectNode body = Json.object();
+        if (s == null) {
+            body.put("status", "DOWN").put("streams_state", "NOT_STARTED");
+            ctx.header("Retry-After", "1");
+            json(ctx, 503, body);
+            return;
+        }
+        KafkaStreams.State state = s.streamsState();
+        boolean up = state == KafkaStreams.State.RUNNING;
+        body.put("status", up ? "UP" : "DOWN").put("streams_state", state.name()).put("instance", PeerClient.endpoint(s.self()));
+        if (!up) {
+            ctx.header("Retry-After", "1");
+        }
+        json(ctx, up ? 200 : 503, body);
+    }
+
+    private QueryService service() {
+        QueryService s = service;
+        if (s == null) {
+            throw QueryException.unavailable("the query API is starting: Kafka Streams is not attached yet", null);
+        }
+        return s;
+    }
+
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    private static ObjectNode items(List<ObjectNode> items) {
+        ObjectNode body = Json.object();
+        body.putArray("items").addAll(items);
+        return body;
+    }
+
+    private static void notFound(Context ctx, String findingId) {
+        error(ctx, 404, "no finding " + findingId);
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        json(ctx, status, Json.object().put("error", message));
+    }
+
+    private static void json(Context ctx, int status, JsonNode body) {
+        ctx.status(status).contentType(JSON).result(Json.write(body));
+    }
+}
