@@ -27,12 +27,15 @@ public final class StreamsSettings {
     public static final String SLA_REMINDER_COUNT = "sla.reminder.count";
     public static final String QUERY_HOST = "query.host";
     public static final String QUERY_PORT = "query.port";
+    public static final String UNROUTED_SNAPSHOT_INTERVAL = "unrouted.snapshot.interval";
+    public static final String UNROUTED_DEPTH_LIMIT = "unrouted.depth.limit";
+    public static final String UNROUTED_AGE_LIMIT = "unrouted.age.limit";
     public static final String NOISE_PENDING = "noise.pending.threshold";
     public static final String NOISE_RECENT = "noise.recent.threshold";
     public static final String NOISE_WINDOW = "noise.window";
 
     /** Key prefixes that are Handoff's own and not passed to Kafka Streams. */
-    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.", "noise.");
+    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.", "noise.", "unrouted.");
 
     /** Every default, printed at start-up. */
     public static Map<String, String> defaults() {
@@ -55,6 +58,9 @@ public final class StreamsSettings {
         d.put(SLA_REMINDER_COUNT, "10");
         d.put(QUERY_HOST, "0.0.0.0");
         d.put(QUERY_PORT, "8090");
+        d.put(UNROUTED_SNAPSHOT_INTERVAL, "PT1M");
+        d.put(UNROUTED_DEPTH_LIMIT, "50");
+        d.put(UNROUTED_AGE_LIMIT, "PT4H");
         d.put(NOISE_PENDING, "20");
         d.put(NOISE_RECENT, "10");
         d.put(NOISE_WINDOW, "PT1H");
@@ -128,7 +134,9 @@ public final class StreamsSettings {
                 duration(SLA_PUNCTUATE_INTERVAL), integer(SLA_MAX_ALERTS_PER_RUN),
                 new dev.handoff.streams.sla.ReminderSchedule(duration(SLA_REMINDER_FIRST), decimal(SLA_REMINDER_FACTOR),
                         duration(SLA_REMINDER_MAX), integer(SLA_REMINDER_COUNT)),
-                new dev.handoff.streams.noise.NoiseSettings(integer(NOISE_PENDING), integer(NOISE_RECENT), duration(NOISE_WINDOW)));
+                new dev.handoff.streams.noise.NoiseSettings(integer(NOISE_PENDING), integer(NOISE_RECENT), duration(NOISE_WINDOW)),
+                new dev.handoff.streams.stages.LifecycleSettings.UnroutedLimits(duration(UNROUTED_SNAPSHOT_INTERVAL),
+                        integer(UNROUTED_DEPTH_LIMIT), duration(UNROUTED_AGE_LIMIT)));
     }
 
     private java.time.Duration duration(String key) {

@@ -274,6 +274,28 @@ class HandoffTopologyTest {
     }
 
     @Test
+    void aKevEntryArrivingAfterRoutingRaisesTheBandAndRecomputesTheDeadline() {
+        registerPaymentsTeam(true);
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.MEDIUM, T0);
+        capture(f);
+        FindingState before = current(f.getFindingId());
+        assertEquals(SeverityBand.MEDIUM, before.getBand());
+        assertFalse(before.getKev());
+
+        pipe(Topics.KEV, "CVE-2021-44228", dev.handoff.avro.KevEntry.newBuilder()
+                .setEventId("kev-1").setEventTime(T0.plusSeconds(3600)).setRecordedTime(T0.plusSeconds(3600)).setSource("kev-sync")
+                .setCveId("CVE-2021-44228").setDateAdded(java.time.LocalDate.of(2021, 12, 10)).build());
+
+        FindingState after = current(f.getFindingId());
+        assertTrue(after.getKev());
+        assertEquals(SeverityBand.HIGH, after.getBand());
+        assertTrue(after.getBandReasons().contains("kev"), after.getBandReasons().toString());
+        assertTrue(after.getFailureModes().contains(FailureMode.SEVERITY_MISMATCH));
+        assertTrue(after.getHandoffDeadline().isBefore(before.getHandoffDeadline()));
+        assertEquals(T0, after.getCapturedAt());
+    }
+
+    @Test
     void badInputGoesToTheDeadLetterTopicAndProcessingContinues() {
         registerPaymentsTeam(true);
         command(Fixtures.command("f1-00000000000000000000000000000000", CommandKind.ACKNOWLEDGE, "u-ana", T0));

@@ -51,7 +51,8 @@ class NotificationNoiseTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         LifecycleSettings settings = new LifecycleSettings(LifecycleSettings.Clock.STREAM, Duration.ofSeconds(1), 500,
-                ReminderSchedule.defaults(), new NoiseSettings(2, 3, Duration.ofHours(1)));
+                ReminderSchedule.defaults(), new NoiseSettings(2, 3, Duration.ofHours(1)),
+                LifecycleSettings.UnroutedLimits.defaults());
         driver = new TopologyTestDriver(HandoffTopology.build(topics, settings), props, T0);
         pipe(Topics.OWNERS, "u-ana", Fixtures.person("u-ana", true, "payments"));
         pipe(Topics.TEAMS, "payments", Fixtures.team("payments", "u-ana", List.of()));

@@ -177,6 +177,29 @@ class SlaAlertsTopologyTest {
                 dev.handoff.streams.stages.StoreNames.FINDING_STATE).get(f.getFindingId()).getHandoffDeadline());
     }
 
+    @Test
+    void unroutedQueueReportsItsDepthAndCrossesTheDepthAndAgeLimitsOnce() {
+        start(LifecycleSettings.Clock.STREAM); // limits here: depth 2, age 2 h, snapshot every 30 min
+        FindingReported a = capture(Fixtures.finding("registry.example.com/nobody/a", "CVE-2024-1", SeverityBand.HIGH, T0));
+        FindingReported b = capture(Fixtures.finding("registry.example.com/nobody/b", "CVE-2024-2", SeverityBand.HIGH, T0.plusSeconds(60)));
+        // Stream time moves with captures of a bound finding, which never enter the queue.
+        for (int minutes : new int[] {40, 90, 125, 180}) {
+            capture(Fixtures.finding(IMAGE, "CVE-2025-" + minutes, SeverityBand.LOW, T0.plus(Duration.ofMinutes(minutes))));
+        }
+        List<dev.handoff.avro.UnroutedEvent> events = output(Topics.ALERTS_UNROUTED).readValuesToList();
+        List<dev.handoff.avro.UnroutedEvent> crossings = events.stream()
+                .filter(e -> e.getKind() == dev.handoff.avro.UnroutedEventKind.THRESHOLD_CROSSED).toList();
+        assertEquals(1, crossings.stream().filter(e -> e.getThreshold() == dev.handoff.avro.UnroutedThreshold.DEPTH).count(),
+                "depth limit crossed once: " + crossings);
+        List<String> aged = crossings.stream().filter(e -> e.getThreshold() == dev.handoff.avro.UnroutedThreshold.AGE)
+                .map(dev.handoff.avro.UnroutedEvent::getFindingId).sorted().toList();
+        assertEquals(List.of(a.getFindingId(), b.getFindingId()).stream().sorted().toList(), aged, "each finding aged out once");
+        dev.handoff.avro.UnroutedEvent last = events.stream()
+                .filter(e -> e.getKind() == dev.handoff.avro.UnroutedEventKind.DEPTH_SNAPSHOT).reduce((x, y) -> y).orElseThrow();
+        assertEquals(2, last.getDepth());
+        assertEquals(T0, last.getOldestEnteredAt());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void start(LifecycleSettings.Clock clock) {
@@ -215,7 +238,8 @@ class SlaAlertsTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
         LifecycleSettings settings = new LifecycleSettings(clock, Duration.ofSeconds(1), 500,
-                new ReminderSchedule(Duration.ofHours(1), 2.0, Duration.ofHours(24), 10), dev.handoff.streams.noise.NoiseSettings.defaults());
+                new ReminderSchedule(Duration.ofHours(1), 2.0, Duration.ofHours(24), 10), dev.handoff.streams.noise.NoiseSettings.defaults(),
+                new LifecycleSettings.UnroutedLimits(Duration.ofMinutes(30), 2, Duration.ofHours(2)));
         driver = new TopologyTestDriver(HandoffTopology.build(topics, settings), props, wallClock);
     }
 

@@ -34,6 +34,7 @@ import dev.handoff.avro.Team;
 import dev.handoff.avro.UnroutedCause;
 import dev.handoff.avro.UnroutedEvent;
 import dev.handoff.avro.UnroutedEventKind;
+import dev.handoff.avro.UnroutedThreshold;
 import dev.handoff.avro.VulnerabilityId;
 import dev.handoff.schemas.LifecycleCommands;
 import dev.handoff.schemas.Topics;
@@ -88,6 +89,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private static final String SOURCE = "handoff-streams";
 
     private static final String STREAM_TIME_KEY = "~stream-time";
+    private static final String LAST_SNAPSHOT_KEY = "~unrouted-snapshot";
 
     private final Topics topics;
     private final String fanoutTopic;
@@ -95,6 +97,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private final LifecycleSettings settings;
     private SlaTimers timers;
     private KeyValueStore<String, String> timerIndex;
+    private KeyValueStore<String, Long> fired;
     private Instant streamTime = Instant.EPOCH;
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
     private final Map<String, SlaClock> clocks = new HashMap<>();
@@ -144,12 +147,15 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             referenceDeserializers.put(kind, topics.valueSerde(kind.topic()).deserializer());
         }
         timerIndex = context.getStateStore(StoreNames.SLA_TIMERS);
-        timers = new SlaTimers(timerIndex, context.getStateStore(StoreNames.SLA_FIRED), settings.reminders());
+        fired = context.getStateStore(StoreNames.SLA_FIRED);
+        timers = new SlaTimers(timerIndex, fired, settings.reminders());
         String savedStreamTime = timerIndex.get(STREAM_TIME_KEY);
         streamTime = savedStreamTime == null ? Instant.EPOCH : Instant.ofEpochMilli(Long.parseLong(savedStreamTime));
         if (settings.clock() == LifecycleSettings.Clock.WALL) {
             context.schedule(settings.punctuateInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
                     ts -> fireDue(Instant.ofEpochMilli(ts)));
+            context.schedule(settings.unrouted().snapshotInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+                    ts -> snapshotUnrouted(Instant.ofEpochMilli(ts)));
         }
         aliases = new AliasIndex();
         try (KeyValueIterator<String, Asset> all = assets.all()) {
@@ -184,7 +190,63 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         }
         if (settings.clock() == LifecycleSettings.Clock.STREAM) {
             fireDue(streamTime);
+            String last = timerIndex.get(LAST_SNAPSHOT_KEY);
+            if (last == null || !streamTime.isBefore(Instant.ofEpochMilli(Long.parseLong(last)).plus(settings.unrouted().snapshotInterval()))) {
+                snapshotUnrouted(streamTime);
+            }
         }
+    }
+
+    // ------------------------------------------------------------------ unrouted queue depth and limits
+
+    /**
+     * Reports this partition's queue depth (keyed {@code depth/<partition>}: the workspace depth is the
+     * sum of every partition's latest snapshot), and raises a threshold crossing once when the depth
+     * reaches its limit and once per finding whose time in the queue passes the age limit.
+     */
+    private void snapshotUnrouted(Instant now) {
+        timerIndex.put(LAST_SNAPSHOT_KEY, Long.toString(now.toEpochMilli()));
+        String depthKey = "depth/" + context.taskId().partition();
+        int depth = 0;
+        Instant oldest = null;
+        List<String> aged = new ArrayList<>();
+        Instant ageCutoff = now.minus(settings.unrouted().ageLimit());
+        try (KeyValueIterator<String, Long> it = unrouted.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, Long> kv = it.next();
+                depth++;
+                Instant entered = Instant.ofEpochMilli(kv.value);
+                oldest = oldest == null || entered.isBefore(oldest) ? entered : oldest;
+                if (!entered.isAfter(ageCutoff) && fired.get("unrouted-age|" + kv.key + "|" + kv.value) == null) {
+                    aged.add(kv.key);
+                }
+            }
+        }
+        Cause cause = new Cause("unrouted-snapshot/" + context.taskId().partition() + "/" + now.toEpochMilli(), now, null, SOURCE);
+        Emits out = new Emits(depthKey, cause);
+        UnroutedEvent snapshot = unroutedEvent(out, cause, UnroutedEventKind.DEPTH_SNAPSHOT)
+                .setDepth(depth).setOldestEnteredAt(oldest).build();
+        out.emit(TO_UNROUTED, depthKey, snapshot);
+        boolean over = depth >= settings.unrouted().depthLimit();
+        boolean wasOver = fired.get("unrouted-depth-over|" + depthKey) != null;
+        if (over && !wasOver) {
+            fired.put("unrouted-depth-over|" + depthKey, now.toEpochMilli());
+            out.emit(TO_UNROUTED, depthKey, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
+                    .setDepth(depth).setOldestEnteredAt(oldest).setThreshold(UnroutedThreshold.DEPTH)
+                    .setLimit((long) settings.unrouted().depthLimit()).build());
+        } else if (!over && wasOver) {
+            fired.delete("unrouted-depth-over|" + depthKey);
+        }
+        for (String findingId : aged) {
+            Long entered = unrouted.get(findingId);
+            fired.put("unrouted-age|" + findingId + "|" + entered, now.toEpochMilli());
+            FindingState s = states.get(findingId);
+            out.emit(TO_UNROUTED, findingId, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
+                    .setFindingId(findingId).setBand(s == null ? null : s.getBand())
+                    .setEnteredAt(Instant.ofEpochMilli(entered)).setTimeInQueueMs(now.toEpochMilli() - entered)
+                    .setThreshold(UnroutedThreshold.AGE).setLimit(settings.unrouted().ageLimit().toMillis()).build());
+        }
+        out.flushWithoutState(context);
     }
 
     // ------------------------------------------------------------------ SLA timers

@@ -15,15 +15,37 @@ import java.time.Duration;
  * @param maxAlertsPerRun   bound on timers fired per scan, so a backlog cannot stall the partition
  * @param reminders         after-breach reminder back-off
  * @param noise             when a delivery is tagged NOTIFICATION_NOISE
+ * @param unrouted          queue depth snapshots and the limits whose crossing is alerted
  */
 public record LifecycleSettings(Clock clock, Duration punctuateInterval, int maxAlertsPerRun, ReminderSchedule reminders,
-                                NoiseSettings noise) {
+                                NoiseSettings noise, UnroutedLimits unrouted) {
+
+    /**
+     * @param snapshotInterval how often each partition reports its queue depth
+     * @param depthLimit       a partition's queue reaching this depth is a threshold crossing
+     * @param ageLimit         a finding waiting this long in the queue is a threshold crossing
+     */
+    public record UnroutedLimits(Duration snapshotInterval, int depthLimit, Duration ageLimit) {
+        public static UnroutedLimits defaults() {
+            return new UnroutedLimits(Duration.ofMinutes(1), 50, Duration.ofHours(4));
+        }
+
+        public UnroutedLimits {
+            if (snapshotInterval.isNegative() || snapshotInterval.isZero() || ageLimit.isNegative() || ageLimit.isZero()) {
+                throw new IllegalArgumentException("unrouted.snapshot.interval and unrouted.age.limit must be positive");
+            }
+            if (depthLimit < 1) {
+                throw new IllegalArgumentException("unrouted.depth.limit must be at least 1, was " + depthLimit);
+            }
+        }
+    }
 
     /** Which clock SLA timers run on. */
     public enum Clock { WALL, STREAM }
 
     public static LifecycleSettings defaults() {
-        return new LifecycleSettings(Clock.WALL, Duration.ofSeconds(1), 500, ReminderSchedule.defaults(), NoiseSettings.defaults());
+        return new LifecycleSettings(Clock.WALL, Duration.ofSeconds(1), 500, ReminderSchedule.defaults(), NoiseSettings.defaults(),
+                UnroutedLimits.defaults());
     }
 
     public LifecycleSettings {
