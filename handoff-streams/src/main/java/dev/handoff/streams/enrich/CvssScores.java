@@ -161,18 +161,25 @@ public final class CvssScores {
         return Optional.empty();
     }
 
-    /** cvss-calculator 1.4.3 cannot score CVSS 4.0, so the report's score is trusted once the vector looks sound. */
+    /** CVSS 4.0: the syntax check names what is wrong; a sound vector is scored by cvss-calculator's CvssV4. */
     private static Optional<Score> checkV4(String vector, Double given, String label, List<String> warnings) {
         List<String> problems = CvssV4Vectors.problems(vector);
         if (!problems.isEmpty()) {
             warnings.add(label + " vector '" + vector + "' is invalid: " + String.join("; ", problems));
             return Optional.empty();
         }
-        if (given == null) {
-            warnings.add(label + " vector cannot be scored here: no CVSS 4.0 calculator on the classpath");
-            return Optional.empty();
+        double computed;
+        try {
+            computed = Cvss.fromVector(vector).calculateScore().getBaseScore();
+        } catch (RuntimeException e) {
+            warnings.add(label + " vector '" + vector + "' could not be scored: " + e.getMessage());
+            return given == null ? Optional.empty() : Optional.of(new Score("4.0", given, vector, false));
         }
-        return Optional.of(new Score("4.0", given, vector, false));
+        if (given != null && Math.abs(computed - given) > TOLERANCE + EPSILON) {
+            warnings.add(label + " base_score " + given + " disagrees with its vector's score " + computed
+                    + "; the vector's score is used");
+        }
+        return Optional.of(new Score("4.0", computed, vector, true));
     }
 
     private static Optional<Score> compute(String version, String vector, Double given, String label,

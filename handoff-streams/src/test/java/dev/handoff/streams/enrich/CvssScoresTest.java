@@ -73,7 +73,7 @@ class CvssScoresTest {
                 cvss("3.1", V31_CRITICAL_98, null),
                 cvss("4.0", V4_93, 9.3)));
 
-        assertEquals(new Score("4.0", 9.3, V4_93, false), CvssScores.best(scores).orElseThrow());
+        assertEquals(new Score("4.0", 9.3, V4_93, true), CvssScores.best(scores).orElseThrow());
         scores.remove(3);
         assertEquals("3.1", CvssScores.best(scores).orElseThrow().version());
         scores.remove(2);
@@ -156,11 +156,22 @@ class CvssScoresTest {
     }
 
     @Test
-    void v4UsesTheReportedScoreOnceTheVectorIsValid() {
+    void v4VectorsAreScoredFromTheVector() {
         Assessment assessment = CvssScores.assess(List.of(cvss("4.0", V4_93, 9.3)));
 
-        assertEquals(new Score("4.0", 9.3, V4_93, false), assessment.best().orElseThrow());
+        assertEquals(new Score("4.0", 9.3, V4_93, true), assessment.best().orElseThrow());
         assertEquals(List.of(), assessment.warnings());
+    }
+
+    /** Scores published by FIRST's CVSS 4.0 calculator. */
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource({
+        "'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H', 10.0",
+        "'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3",
+        "'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N', 6.9",
+    })
+    void v4KnownVectorsScoreAsFirstPublishes(String vector, double expected) {
+        assertEquals(expected, CvssScores.best(List.of(cvss("4.0", vector, null))).orElseThrow().baseScore());
     }
 
     @Test
@@ -173,11 +184,10 @@ class CvssScoresTest {
     }
 
     @Test
-    void v4VectorWithoutReportedScoreFallsThroughToV3() {
+    void v4VectorWithoutReportedScoreIsStillPreferredOverV3() {
         Assessment assessment = CvssScores.assess(List.of(cvss("4.0", V4_93, null), cvss("3.1", V31_CRITICAL_98, null)));
 
-        assertEquals("3.1", assessment.best().orElseThrow().version());
-        assertFalse(assessment.warnings().isEmpty());
+        assertEquals(new Score("4.0", 9.3, V4_93, true), assessment.best().orElseThrow());
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
