@@ -25,15 +25,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
-/** Reference data and events for topology tests: a payments team with an API image. */
-final class Fixtures {
+/** Reference data and events for topology and query tests: a payments team with an API image. */
+public final class Fixtures {
 
-    static final Instant T0 = Instant.parse("2026-11-02T09:00:00Z"); // a Monday
+    public static final Instant T0 = Instant.parse("2026-11-02T09:00:00Z"); // a Monday
 
     private Fixtures() {
     }
 
-    static Asset asset(String id, String image, String owner, String team) {
+    public static Asset asset(String id, String image, String owner, String team) {
         return Asset.newBuilder()
                 .setEventId("asset-" + id + "-" + UUID.randomUUID()).setEventTime(T0.minusSeconds(3600)).setRecordedTime(T0)
                 .setSource("cmdb-sync").setAssetId(id).setName(id)
@@ -42,21 +42,21 @@ final class Fixtures {
                 .setBusinessUnit("retail").setOwnerUserId(owner).setOwnerTeamId(team).build();
     }
 
-    static Owner person(String id, boolean active, String team) {
+    public static Owner person(String id, boolean active, String team) {
         return Owner.newBuilder()
                 .setEventId("owner-" + id + "-" + UUID.randomUUID()).setEventTime(T0.minusSeconds(3600)).setRecordedTime(T0)
                 .setSource("scim-sync").setOwnerId(id).setDisplayName(id).setActive(active).setKind(OwnerKind.PERSON)
                 .setTeamId(team).setChannels(List.of(new ChannelAddress(ChannelType.SLACK, "U-" + id))).build();
     }
 
-    static Team team(String id, String lead, List<String> chain) {
+    public static Team team(String id, String lead, List<String> chain) {
         return Team.newBuilder()
                 .setEventId("team-" + id + "-" + UUID.randomUUID()).setEventTime(T0.minusSeconds(3600)).setRecordedTime(T0)
                 .setSource("scim-sync").setTeamId(id).setName(id).setBusinessUnit("retail")
                 .setLeadOwnerId(lead).setEscalationChain(chain).build();
     }
 
-    static FindingReported finding(String image, String cve, SeverityBand band, Instant at) {
+    public static FindingReported finding(String image, String cve, SeverityBand band, Instant at) {
         FindingReported f = FindingReported.newBuilder()
                 .setEventId("cap-" + UUID.randomUUID()).setEventTime(at).setRecordedTime(at).setSource("ingest-connector/http")
                 .setFindingId("").setSourceTool(new SourceTool("Trivy", "0.50.1"))
@@ -68,7 +68,7 @@ final class Fixtures {
         return FindingIds.withId(f);
     }
 
-    static LifecycleCommand command(String findingId, CommandKind kind, String actor, Instant at) {
+    public static LifecycleCommand command(String findingId, CommandKind kind, String actor, Instant at) {
         return LifecycleCommand.newBuilder()
                 .setEventId("cmd-" + UUID.randomUUID()).setEventTime(at).setRecordedTime(at).setSource("ingest-connector/http")
                 .setActor(Actor.newBuilder().setId(actor).setKind(ActorKind.PERSON).build())

@@ -77,9 +77,9 @@ public final class FindingIds {
         }
         return first(
                 prefixed("asset:", lower(t.getAssetHint())),
-                prefixed("image:", image(t.getImage())),
-                prefixed("repo:", repository(t.getRepository())),
-                prefixed("host:", host(t.getHost())),
+                prefixed("image:", TargetNormaliser.image(t.getImage())),
+                prefixed("repo:", TargetNormaliser.repository(t.getRepository())),
+                prefixed("host:", TargetNormaliser.host(t.getHost())),
                 prefixed("ip:", lower(t.getIp())),
                 prefixed("web:", origin(t.getUrl())),
                 prefixed("cloud:", trim(t.getCloudResource())));
@@ -135,44 +135,6 @@ public final class FindingIds {
             return "port:" + t.getPort() + (t.getProtocol() == null ? "" : "/" + lower(t.getProtocol()));
         }
         return "";
-    }
-
-    private static String image(String image) {
-        String s = lower(image);
-        int at = s.indexOf('@');
-        if (at >= 0) {
-            s = s.substring(0, at);
-        }
-        int slash = s.lastIndexOf('/');
-        int colon = s.lastIndexOf(':');
-        if (colon > slash) {
-            s = s.substring(0, colon);
-        }
-        // Docker Hub's implicit names: "nginx" and "docker.io/library/nginx" are one image.
-        if (s.startsWith("docker.io/")) {
-            s = s.substring("docker.io/".length());
-        }
-        if (s.startsWith("library/")) {
-            s = s.substring("library/".length());
-        }
-        return s;
-    }
-
-    private static String repository(String repo) {
-        String s = lower(repo);
-        s = s.replaceFirst("^[a-z+]+://", "").replaceFirst("^git@([^:]+):", "$1/").replaceFirst("^[^@/]+@", "");
-        if (s.endsWith("/")) {
-            s = s.substring(0, s.length() - 1);
-        }
-        if (s.endsWith(".git")) {
-            s = s.substring(0, s.length() - 4);
-        }
-        return s;
-    }
-
-    private static String host(String host) {
-        String s = lower(host);
-        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static String origin(String url) {

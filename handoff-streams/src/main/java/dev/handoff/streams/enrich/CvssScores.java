@@ -175,10 +175,7 @@ public final class CvssScores {
             warnings.add(label + " vector '" + vector + "' could not be scored: " + e.getMessage());
             return given == null ? Optional.empty() : Optional.of(new Score("4.0", given, vector, false));
         }
-        if (given != null && Math.abs(computed - given) > TOLERANCE + EPSILON) {
-            warnings.add(label + " base_score " + given + " disagrees with its vector's score " + computed
-                    + "; the vector's score is used");
-        }
+        warnIfDisagrees(label, given, computed, warnings);
         return Optional.of(new Score("4.0", computed, vector, true));
     }
 
@@ -204,11 +201,15 @@ public final class CvssScores {
             warnings.add(label + " vector '" + vector + "' scored " + computed + ", outside 0.0-10.0");
             return Optional.empty();
         }
+        warnIfDisagrees(label, given, computed, warnings);
+        return Optional.of(new Score(version, computed, vector, true));
+    }
+
+    private static void warnIfDisagrees(String label, Double given, double computed, List<String> warnings) {
         if (given != null && Math.abs(computed - given) > TOLERANCE + EPSILON) {
             warnings.add(label + " base_score " + given + " disagrees with its vector's score " + computed
                     + "; the vector's score is used");
         }
-        return Optional.of(new Score(version, computed, vector, true));
     }
 
     private static boolean prefixMatches(String version, String vector) {

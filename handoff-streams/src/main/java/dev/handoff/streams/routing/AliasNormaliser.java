@@ -1,5 +1,7 @@
 package dev.handoff.streams.routing;
 
+import dev.handoff.schemas.TargetNormaliser;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -59,24 +61,7 @@ public final class AliasNormaliser {
 
     /** Image repository without tag or digest and without Docker Hub's implicit {@code docker.io/} and {@code library/}. */
     public static String image(String image) {
-        String s = lower(image);
-        int at = s.indexOf('@');
-        if (at >= 0) {
-            s = s.substring(0, at);
-        }
-        int slash = s.lastIndexOf('/');
-        int colon = s.lastIndexOf(':');
-        // A colon before the last slash is a registry port ("registry:5000/team/api"), not a tag.
-        if (colon > slash) {
-            s = s.substring(0, colon);
-        }
-        if (s.startsWith("docker.io/")) {
-            s = s.substring("docker.io/".length());
-        }
-        if (s.startsWith("library/")) {
-            s = s.substring("library/".length());
-        }
-        return s;
+        return TargetNormaliser.image(image);
     }
 
     /**
@@ -84,15 +69,7 @@ public final class AliasNormaliser {
      * without scheme, {@code user@}, {@code .git} and trailing slash; {@code git@host:path} becomes {@code host/path}.
      */
     public static String repository(String repo) {
-        String s = lower(repo);
-        s = s.replaceFirst("^[a-z+]+://", "").replaceFirst("^git@([^:]+):", "$1/").replaceFirst("^[^@/]+@", "");
-        if (s.endsWith("/")) {
-            s = s.substring(0, s.length() - 1);
-        }
-        if (s.endsWith(".git")) {
-            s = s.substring(0, s.length() - 4);
-        }
-        return s;
+        return TargetNormaliser.repository(repo);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.handoff.streams.query;
 
+import dev.handoff.streams.Fixtures;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.handoff.avro.CommandKind;
@@ -103,10 +105,10 @@ class QueryApiIT {
         awaitUntil("both instances RUNNING, each active for one findings partition", () -> instances.stream().allMatch(i ->
                 i.streams.state() == KafkaStreams.State.RUNNING && i.activeFindingPartitions().size() == 1));
 
-        send(Topics.OWNERS, "u-ana", QueryFixtures.person("u-ana", true, "payments"));
-        send(Topics.OWNERS, "u-lead", QueryFixtures.person("u-lead", true, "payments"));
-        send(Topics.TEAMS, "payments", QueryFixtures.team("payments", "u-lead", List.of()));
-        send(Topics.ASSETS, "api", QueryFixtures.asset("api", IMAGE, "u-ana", "payments"));
+        send(Topics.OWNERS, "u-ana", Fixtures.person("u-ana", true, "payments"));
+        send(Topics.OWNERS, "u-lead", Fixtures.person("u-lead", true, "payments"));
+        send(Topics.TEAMS, "payments", Fixtures.team("payments", "u-lead", List.of()));
+        send(Topics.ASSETS, "api", Fixtures.asset("api", IMAGE, "u-ana", "payments"));
         // Findings captured before the fan-out reached their partition would be routed later, with other times.
         awaitUntil("reference data fanned out to every findings partition", () -> instances.stream().allMatch(i ->
                 i.local(StoreNames.ASSETS, "api") && i.local(StoreNames.OWNERS, "u-ana") && i.local(StoreNames.TEAMS, "payments")));
@@ -121,7 +123,7 @@ class QueryApiIT {
 
         acknowledged = bound.get(0);
         send(Topics.FINDINGS_COMMANDS, acknowledged.getFindingId(),
-                QueryFixtures.command(acknowledged.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plusSeconds(1800)));
+                Fixtures.command(acknowledged.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plusSeconds(1800)));
         awaitUntil("the acknowledgement applied", () -> "ACKNOWLEDGED".equals(stateOf(acknowledged).path("status").asText(null)));
     }
 
@@ -260,11 +262,11 @@ class QueryApiIT {
         int[] unboundPer = new int[PARTITIONS];
         for (int n = 1; n < 1000 && (bound.size() < 3 * PARTITIONS || unbound.size() < PARTITIONS); n++) {
             String cve = "CVE-2024-" + (10_000 + n);
-            FindingReported onApi = QueryFixtures.finding(IMAGE, cve, SeverityBand.HIGH, T0);
+            FindingReported onApi = Fixtures.finding(IMAGE, cve, SeverityBand.HIGH, T0);
             if (boundPer[partitionOf(onApi)]++ < 3) {
                 bound.add(onApi);
             }
-            FindingReported onUnknown = QueryFixtures.finding(UNKNOWN_IMAGE, cve, SeverityBand.MEDIUM, T0.plusSeconds(n));
+            FindingReported onUnknown = Fixtures.finding(UNKNOWN_IMAGE, cve, SeverityBand.MEDIUM, T0.plusSeconds(n));
             if (unboundPer[partitionOf(onUnknown)]++ < 1) {
                 unbound.add(onUnknown);
             }
