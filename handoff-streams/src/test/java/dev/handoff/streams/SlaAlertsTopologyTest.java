@@ -107,6 +107,26 @@ class SlaAlertsTopologyTest {
     }
 
     @Test
+    void theRemediationSlaRunsUntilVerificationNotJustResolution() {
+        start(LifecycleSettings.Clock.STREAM);
+        FindingReported resolvedOnly = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        FindingReported verified = capture(Fixtures.finding(IMAGE, "CVE-2022-22965", SeverityBand.CRITICAL, T0));
+        for (FindingReported f : List.of(resolvedOnly, verified)) {
+            command(Fixtures.command(f.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plusSeconds(600)));
+            command(Fixtures.command(f.getFindingId(), CommandKind.RESOLVE, "u-ana", T0.plus(Duration.ofDays(2))));
+        }
+        command(Fixtures.command(verified.getFindingId(), CommandKind.VERIFY, "u-soc", T0.plus(Duration.ofDays(3))));
+        advanceStreamTimeTo(T0.plus(Duration.ofDays(8)));
+
+        List<SlaBreach> remediation = output(Topics.ALERTS_SLA_BREACH).readValuesToList().stream()
+                .filter(a -> a.getSla() == SlaKind.REMEDIATION && a.getLevel() == AlertLevel.BREACH).toList();
+        assertEquals(List.of(resolvedOnly.getFindingId()), remediation.stream().map(SlaBreach::getFindingId).toList(),
+                "critical remediation is 7 days from the ack to verified closure");
+        assertEquals(ResponsibleSide.ENGINEERING, remediation.get(0).getResponsible());
+        assertEquals(T0.plusSeconds(600).plus(Duration.ofDays(7)), remediation.get(0).getDeadline());
+    }
+
+    @Test
     void aSeverityRaiseMovesTheDeadlineAndTheOldOneNeverFires() {
         start(LifecycleSettings.Clock.STREAM);
         FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0));

@@ -313,7 +313,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /** A timer still applies when the finding is still open on the same deadline and the SLA's clock still runs. */
     private static boolean stillApplies(FindingState s, SlaTimers.Timer t) {
-        if (!Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+        // Remediation runs until verified closure, so a resolved but unverified finding can still breach.
+        if (!Transitions.REMEDIATION_RUNNING.contains(s.getStatus())) {
             return false;
         }
         return switch (t.sla()) {

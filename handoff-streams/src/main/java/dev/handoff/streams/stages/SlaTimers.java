@@ -55,7 +55,7 @@ final class SlaTimers {
     static List<Timer> wanted(FindingState s, Instant handoffWarning, Instant remediationWarning) {
         List<Timer> timers = new ArrayList<>();
         String id = s.getFindingId();
-        if (!Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+        if (!Transitions.REMEDIATION_RUNNING.contains(s.getStatus())) {
             return timers;
         }
         if (s.getAcknowledgedAt() == null) {

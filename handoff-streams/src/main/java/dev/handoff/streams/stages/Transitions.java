@@ -21,6 +21,8 @@ public final class Transitions {
 
     /** Statuses in which a finding is still being worked (not closed). */
     public static final Set<FindingStatus> OPEN_STATUSES = EnumSet.of(OPEN, ACKNOWLEDGED, TRIAGED, IN_PROGRESS);
+    /** Statuses in which the remediation clock (acknowledgement to verified closure) still runs. */
+    public static final Set<FindingStatus> REMEDIATION_RUNNING = EnumSet.of(OPEN, ACKNOWLEDGED, TRIAGED, IN_PROGRESS, RESOLVED);
     /** Closed statuses that a new capture reopens (risk acceptance and false positives stay closed). */
     public static final Set<FindingStatus> REOPENED_BY_CAPTURE = EnumSet.of(RESOLVED, VERIFIED);
 
