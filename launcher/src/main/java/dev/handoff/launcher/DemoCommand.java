@@ -17,10 +17,23 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.handoff.streams.HandoffStreamsApp;
+import dev.handoff.streams.HandoffTopology;
+import dev.handoff.streams.StreamsSettings;
+import org.apache.kafka.clients.admin.NewTopic;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.HashMap;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,14 +44,17 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code ./handoff demo}: the local mode on its embedded default. Today it starts the real in-process
- * broker, declares every Handoff topic, proves the event path with one finding written and read back
- * through the Schema-Registry serde, and keeps the broker up for other tools until Ctrl-C. The streams
- * app, intake and alerter join it as their issues land.
+ * {@code ./handoff demo}: the local mode on its embedded default. It starts the real in-process broker,
+ * declares every Handoff topic, runs the streams service with its query API, proves the path with one
+ * finding written through the Schema-Registry serde and read back from the service, and serves until
+ * Ctrl-C. The intake and the alerter join it as their issues land.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Start the local mode: an in-process Kafka broker with every Handoff topic.")
+        description = "Start the local mode: an in-process Kafka broker, every Handoff topic and the streams service.")
 public final class DemoCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--once", description = "Exit after the start-up check instead of serving until Ctrl-C.")
     boolean once;
@@ -51,15 +67,25 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Partitions of finding-keyed topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Option(names = "--query-port", defaultValue = "8090",
+            description = "Port of the streams query API (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int queryPort;
+
     private final PrintStream out = System.out;
+    private volatile HandoffStreamsApp stopFirst;
+    private volatile java.nio.file.Path stateDir;
 
     @Override
     public Integer call() throws Exception {
+        if (queryPort < 0 || queryPort > 65535) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--query-port must be between 0 and 65535, was " + queryPort);
+        }
         out.println("Handoff local mode: starting an in-process Kafka broker (KRaft, one node)...");
         LocalKafka kafka = LocalKafka.start();
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
-            out.println("\nshutting down the local broker...");
+            out.println("\nshutting down...");
+            stopStreams();
             kafka.close();
             stopped.countDown();
         }, "handoff-shutdown");
@@ -68,23 +94,81 @@ public final class DemoCommand implements Callable<Integer> {
         SchemaRegistry registry = SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, "embedded"));
         Topics topics = new Topics(prefix, partitions, registry);
         kafka.createTopics(topics.newTopics((short) 1));
+        kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, partitions, (short) 1)).toList());
         out.printf("broker:   %s%n", kafka.bootstrapServers());
         out.printf("registry: embedded (schema.registry.url=embedded)%n");
         out.printf("topics:   %d declared with prefix '%s'%n", Topics.ALL.size(), prefix);
 
+        Map<String, String> config = new HashMap<>();
+        config.put("bootstrap.servers", kafka.bootstrapServers());
+        config.put("application.id", "handoff-local-streams");
+        stateDir = Files.createTempDirectory("handoff-local-streams-");
+        config.put("state.dir", stateDir.toString());
+        config.put(StreamsSettings.TOPIC_PREFIX, prefix);
+        config.put(StreamsSettings.TOPIC_PARTITIONS, Integer.toString(partitions));
+        config.put(StreamsSettings.QUERY_HOST, "127.0.0.1");
+        config.put(StreamsSettings.QUERY_PORT, Integer.toString(queryPort));
+        HandoffStreamsApp streamsApp = new HandoffStreamsApp(StreamsSettings.from(config, System.getenv()));
+        streamsApp.start();
+        stopFirst = streamsApp;
+        String api = "http://localhost:" + streamsApp.queryPort();
+        out.printf("streams:  running, query API at %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /health)%n", api);
+
         FindingReported echoed = roundTrip(kafka, topics);
         out.printf("check:    wrote and read back finding %s (%s, %s) on %s%n", echoed.getFindingId(),
                 echoed.getVulnerabilityIds().get(0).getId(), echoed.getScannerBand(), topics.name(Topics.FINDINGS_REPORTED));
-        out.println("services: intake, streams and alerter are not built yet (issues B-E); nothing else to run yet.");
+        String state = awaitFinding(api, echoed.getFindingId());
+        out.printf("check:    %s/findings/%s answers: %s%n", api, echoed.getFindingId(), state);
+        out.println("services: the intake and the alerter are not built yet (issues D, E); the streams service is live.");
 
         if (once) {
             Runtime.getRuntime().removeShutdownHook(hook);
+            stopStreams();
             kafka.close();
             return 0;
         }
         out.println("The broker stays up for your own clients. Press Ctrl-C to stop.");
         stopped.await();
         return 0;
+    }
+
+    /** Stops the streams service and removes its temporary state (a kept data directory comes with --data-dir, issue F). */
+    private void stopStreams() {
+        if (stopFirst != null) {
+            stopFirst.close();
+        }
+        if (stateDir != null) {
+            try (var paths = Files.walk(stateDir)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (java.io.IOException e) {
+                out.println("could not remove " + stateDir + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Polls the streams query API until the finding's state is there; returns a one-line summary. */
+    private static String awaitFinding(String api, String findingId) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        Instant deadline = Instant.now().plusSeconds(60);
+        String last = "no answer";
+        while (Instant.now().isBefore(deadline)) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + "/findings/" + findingId))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    JsonNode state = new ObjectMapper().readTree(r.body()).path("state");
+                    return "status " + state.path("status").asText() + ", band " + state.path("band").asText()
+                            + ", captured_at " + state.path("captured_at").asText() + ", failure modes "
+                            + state.path("failure_modes") + " (no asset register loaded yet)";
+                }
+                last = r.statusCode() + " " + r.body();
+            } catch (java.io.IOException e) {
+                last = e.toString();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+        }
+        throw new IllegalStateException("start-up check failed: the streams service did not report finding " + findingId
+                + " within 60 s (last answer: " + last + ")");
     }
 
     /** Writes one finding through the real serde and reads it back, so a broken event path shows at start-up. */

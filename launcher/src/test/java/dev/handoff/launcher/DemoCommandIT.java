@@ -22,7 +22,8 @@ class DemoCommandIT {
         int exit;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            exit = new CommandLine(new HandoffCli()).execute("demo", "--once", "--topic-prefix", "demo-it.");
+            exit = new CommandLine(new HandoffCli()).execute("demo", "--once", "--topic-prefix", "demo-it.", "--query-port", "0",
+                    "--partitions", "3");
         } finally {
             System.setOut(original);
         }
@@ -32,6 +33,7 @@ class DemoCommandIT {
         assertTrue(out.matches("(?s).*broker:\\s+localhost:\\d+.*"), out);
         assertTrue(out.contains("topics:   16 declared with prefix 'demo-it.'"), out);
         assertTrue(out.matches("(?s).*wrote and read back finding f1-[0-9a-f]{32} \\(CVE-2021-44228, CRITICAL\\) on demo-it\\.findings\\.reported.*"), out);
+        assertTrue(out.matches("(?s).*/findings/f1-[0-9a-f]{32} answers: status OPEN, band CRITICAL, captured_at .*ASSET_BINDING_GAP.*"), out);
     }
 
     @Test
