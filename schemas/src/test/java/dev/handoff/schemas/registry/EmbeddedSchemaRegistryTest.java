@@ -84,7 +84,7 @@ class EmbeddedSchemaRegistryTest {
     }
 
     @Test
-    void anUnknownIdFailsSayingWhatTheRegistryKnowsAndWhatToDo() {
+    void anUnknownIdFailsSayingWhatTheRegistryKnowsAndHowToFixIt() {
         SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> isolated(null).schemaById(42));
 
         assertEquals(0, e.status());

@@ -174,7 +174,7 @@ class HttpSchemaRegistryTest {
     }
 
     @Test
-    void incompatibleSchemaFailsAtOnceWithAMessageSayingWhatToDo() {
+    void incompatibleSchemaFailsAtOnceWithAMessageSayingHowToFixIt() {
         fake.thenReply(409, FakeConfluentRegistry.error(409, "Schema being registered is incompatible with an earlier schema"));
 
         SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> client().register(SUBJECT, SCHEMA));
