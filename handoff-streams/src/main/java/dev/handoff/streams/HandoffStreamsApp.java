@@ -43,7 +43,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
 
     public KafkaStreams start() {
         log.info("handoff-streams starting with {}", settings.asMap());
-        declareFanoutTopic();
+        declareInternalTopics();
         // The query server listens first: Kafka Streams must be told the advertised host:port at construction.
         queryServer = QueryServer.start(settings.get(StreamsSettings.QUERY_HOST), settings.queryPort());
         String advertised = Optional.ofNullable(settings.get(StreamsConfig.APPLICATION_SERVER_CONFIG))
@@ -62,7 +62,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
     }
 
     /** Its own topics must have exactly as many partitions as the findings topics they are co-partitioned with. */
-    private void declareFanoutTopic() {
+    private void declareInternalTopics() {
         Properties admin = new Properties();
         admin.put("bootstrap.servers", settings.get("bootstrap.servers"));
         try (Admin client = Admin.create(admin)) {

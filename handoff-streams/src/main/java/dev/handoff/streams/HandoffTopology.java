@@ -20,7 +20,6 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -116,12 +115,5 @@ public final class HandoffTopology {
         Serializer<V> values = topics.valueSerde(topic).serializer();
         t.addSink(name, topics.name(topic), new StringSerializer(), (Serializer<Object>) (Serializer<?>) values,
                 "finding-lifecycle");
-    }
-
-    /** Names of all stores, for interactive queries and docs. */
-    public static String[] storeNames() {
-        return Arrays.asList(StoreNames.FINDING_STATE, StoreNames.UNROUTED_QUEUE, StoreNames.DEPENDENTS, StoreNames.ACTIVITY_LOG,
-                StoreNames.OWNER_OPEN, StoreNames.SLA_TIMERS, StoreNames.SLA_FIRED, StoreNames.ASSETS,
-                StoreNames.OWNERS, StoreNames.TEAMS, StoreNames.KEV, StoreNames.SLA_POLICIES).toArray(String[]::new);
     }
 }

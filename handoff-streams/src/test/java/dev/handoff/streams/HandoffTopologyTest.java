@@ -192,6 +192,24 @@ class HandoffTopologyTest {
     }
 
     @Test
+    void aPassedOverLeadWhoBecomesActiveAgainRoutesTheWaitingFinding() {
+        pipe(Topics.OWNERS, "u-ana", Fixtures.person("u-ana", false, "payments"));
+        pipe(Topics.OWNERS, "u-lead", Fixtures.person("u-lead", false, "payments"));
+        pipe(Topics.TEAMS, "payments", Fixtures.team("payments", "u-lead", List.of()));
+        pipe(Topics.ASSETS, "api", Fixtures.asset("api", IMAGE, "u-ana", "payments"));
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(f);
+        assertNull(current(f.getFindingId()).getOwnerId(), "owner and lead inactive, empty chain: unrouted");
+
+        pipe(Topics.OWNERS, "u-lead", Owner.newBuilder(Fixtures.person("u-lead", true, "payments"))
+                .setEventTime(T0.plusSeconds(600)).build());
+        FindingState s = current(f.getFindingId());
+        assertEquals("u-lead", s.getOwnerId(), "the lead's return re-evaluates findings that passed them over");
+        assertEquals(RouteKind.TEAM_LEAD, s.getRoute());
+        assertEquals(T0.plusSeconds(600), s.getRoutedAt());
+    }
+
+    @Test
     void ackByOtherUserReassignsBeforeAcknowledging() {
         registerPaymentsTeam(true);
         FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);

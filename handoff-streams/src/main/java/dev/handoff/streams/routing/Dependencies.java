@@ -1,5 +1,7 @@
 package dev.handoff.streams.routing;
 
+import dev.handoff.streams.reference.ReferenceKind;
+
 import java.util.Collections;
 import java.util.Set;
 import java.util.TreeSet;
@@ -39,14 +41,14 @@ public final class Dependencies {
     }
 
     public static String assetKey(String assetId) {
-        return "ASSET:" + assetId;
+        return ReferenceKind.ASSET.fanoutKey(assetId);
     }
 
     public static String ownerKey(String ownerId) {
-        return "OWNER:" + ownerId;
+        return ReferenceKind.OWNER.fanoutKey(ownerId);
     }
 
     public static String teamKey(String teamId) {
-        return "TEAM:" + teamId;
+        return ReferenceKind.TEAM.fanoutKey(teamId);
     }
 }

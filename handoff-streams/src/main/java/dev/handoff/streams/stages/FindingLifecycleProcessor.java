@@ -43,6 +43,7 @@ import dev.handoff.streams.noise.OwnerLoad;
 import dev.handoff.streams.enrich.SeverityNormaliser;
 import dev.handoff.streams.reference.ReferenceKind;
 import dev.handoff.streams.routing.AliasIndex;
+import dev.handoff.streams.routing.Dependencies;
 import dev.handoff.streams.routing.OwnerResolver;
 import dev.handoff.streams.sla.SlaClock;
 import dev.handoff.streams.sla.SlaPolicies;
@@ -510,7 +511,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         if (route.businessUnit() != null) {
             s.setBusinessUnit(route.businessUnit());
         }
-        replaceDependencies(s.getFindingId(), dependenciesOf(s, asset, route));
+        // Every record the decision read, the owners it passed over included: any of them changing can change it.
+        replaceDependencies(s.getFindingId(), new ArrayList<>(Dependencies.referencedIds(route, null)));
         if (route.ownerId() == null) {
             s.setOwnerId(null).setRoute(RouteKind.UNROUTED);
             if (previousOwner != null || s.getRoutedAt() == null) {
@@ -911,25 +913,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     // ------------------------------------------------------------------ dependency index
 
-    private static List<String> dependenciesOf(FindingState.Builder s, Optional<Asset> asset, OwnerResolver.Route route) {
-        List<String> keys = new ArrayList<>();
-        asset.ifPresent(a -> {
-            keys.add(ReferenceKind.ASSET.fanoutKey(a.getAssetId()));
-            if (a.getOwnerUserId() != null) {
-                keys.add(ReferenceKind.OWNER.fanoutKey(a.getOwnerUserId()));
-            }
-            if (a.getOwnerTeamId() != null) {
-                keys.add(ReferenceKind.TEAM.fanoutKey(a.getOwnerTeamId()));
-            }
-        });
-        if (route.ownerId() != null) {
-            keys.add(ReferenceKind.OWNER.fanoutKey(route.ownerId()));
-        }
-        if (route.teamId() != null) {
-            keys.add(ReferenceKind.TEAM.fanoutKey(route.teamId()));
-        }
-        return keys;
-    }
 
     private void replaceDependencies(String findingId, List<String> keys) {
         clearDependencies(findingId);
