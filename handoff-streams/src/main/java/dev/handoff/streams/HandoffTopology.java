@@ -2,6 +2,11 @@ package dev.handoff.streams;
 
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
+import dev.handoff.streams.metrics.CohortMembersRouter;
+import dev.handoff.streams.metrics.CohortMessage;
+import dev.handoff.streams.metrics.CohortMetricsProcessor;
+import dev.handoff.streams.metrics.MetricsNames;
+import dev.handoff.streams.metrics.MetricsSettings;
 import dev.handoff.streams.noise.OwnerLoadProcessor;
 import dev.handoff.streams.reference.ReferenceFanout;
 import dev.handoff.streams.reference.ReferenceKind;
@@ -47,7 +52,12 @@ public final class HandoffTopology {
 
     /** The topics handoff-streams declares itself, each with the findings' partition count. */
     public static List<String> internalTopics(Topics topics) {
-        return List.of(fanoutTopic(topics), topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX, topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX);
+        return List.of(fanoutTopic(topics), topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX, topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX,
+                cohortMembersTopic(topics));
+    }
+
+    public static String cohortMembersTopic(Topics topics) {
+        return topics.prefix() + MetricsNames.COHORT_MEMBERS_TOPIC_SUFFIX;
     }
 
     public static Topology build(Topics topics) {
@@ -55,6 +65,10 @@ public final class HandoffTopology {
     }
 
     public static Topology build(Topics topics, LifecycleSettings settings) {
+        return build(topics, settings, MetricsSettings.defaults());
+    }
+
+    public static Topology build(Topics topics, LifecycleSettings settings, MetricsSettings metrics) {
         Topology t = new Topology();
         String fanout = fanoutTopic(topics);
 
@@ -101,19 +115,52 @@ public final class HandoffTopology {
         addSink(t, topics, FindingLifecycleProcessor.TO_UNROUTED, Topics.ALERTS_UNROUTED);
         addSink(t, topics, FindingLifecycleProcessor.TO_BREACH, Topics.ALERTS_SLA_BREACH);
         addSink(t, topics, FindingLifecycleProcessor.TO_DEADLETTER, Topics.DEADLETTER);
+
+        addMetrics(t, topics, settings, metrics);
         return t;
     }
 
+    /**
+     * Cohort metrics (decision 0005): a router beside the lifecycle processor sends each finding's
+     * member facts to its cohorts on an internal topic partitioned by series, where the metrics
+     * processor keeps the members and publishes the day, week and month rows.
+     */
+    private static void addMetrics(Topology t, Topics topics, LifecycleSettings settings, MetricsSettings metrics) {
+        String members = cohortMembersTopic(topics);
+        t.addProcessor(MetricsNames.ROUTER_NODE, () -> new CohortMembersRouter(metrics.zone()), "finding-lifecycle");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBER_KEYS_STORE),
+                Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of()), MetricsNames.ROUTER_NODE);
+        t.addSink("cohort-members-sink", members, new StringSerializer(), new ByteArraySerializer(),
+                new CohortMessage.Partitioner(), MetricsNames.ROUTER_NODE);
+
+        t.addSource("cohort-members-source", new StringDeserializer(), new ByteArrayDeserializer(), members);
+        t.addProcessor(MetricsNames.METRICS_NODE, () -> new CohortMetricsProcessor(metrics, settings.clock()), "cohort-members-source");
+        addStore(t, MetricsNames.MEMBERS_STORE, Serdes.ByteArray(), MetricsNames.METRICS_NODE);
+        addStore(t, MetricsNames.HANDOFF_DAYS_STORE, topics.valueSerde(Topics.METRICS_HANDOFF), MetricsNames.METRICS_NODE);
+        addStore(t, MetricsNames.CYCLE_DAYS_STORE, topics.valueSerde(Topics.METRICS_CYCLE), MetricsNames.METRICS_NODE);
+        addStore(t, MetricsNames.REFRESH_STORE, Serdes.String(), MetricsNames.METRICS_NODE);
+        addStore(t, MetricsNames.GAUGES_STORE, Serdes.String(), MetricsNames.METRICS_NODE);
+        addSink(t, topics, CohortMetricsProcessor.TO_HANDOFF, Topics.METRICS_HANDOFF, MetricsNames.METRICS_NODE);
+        addSink(t, topics, CohortMetricsProcessor.TO_CYCLE, Topics.METRICS_CYCLE, MetricsNames.METRICS_NODE);
+    }
+
     private static <V> void addStore(Topology t, String name, Serde<V> valueSerde) {
+        addStore(t, name, valueSerde, "finding-lifecycle");
+    }
+
+    private static <V> void addStore(Topology t, String name, Serde<V> valueSerde, String processor) {
         StoreBuilder<?> store = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), valueSerde)
                 .withLoggingEnabled(Map.of());
-        t.addStateStore(store, "finding-lifecycle");
+        t.addStateStore(store, processor);
+    }
+
+    private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic) {
+        addSink(t, topics, name, topic, "finding-lifecycle");
     }
 
     @SuppressWarnings("unchecked")
-    private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic) {
+    private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic, String parent) {
         Serializer<V> values = topics.valueSerde(topic).serializer();
-        t.addSink(name, topics.name(topic), new StringSerializer(), (Serializer<Object>) (Serializer<?>) values,
-                "finding-lifecycle");
+        t.addSink(name, topics.name(topic), new StringSerializer(), (Serializer<Object>) (Serializer<?>) values, parent);
     }
 }

@@ -33,9 +33,14 @@ public final class StreamsSettings {
     public static final String NOISE_PENDING = "noise.pending.threshold";
     public static final String NOISE_RECENT = "noise.recent.threshold";
     public static final String NOISE_WINDOW = "noise.window";
+    public static final String METRICS_ZONE = "metrics.zone";
+    public static final String METRICS_REFRESH_INTERVAL = "metrics.refresh.interval";
+    public static final String METRICS_GAUGE_RETENTION = "metrics.gauge.retention";
+    public static final String METRICS_GAUGE_STEP = "metrics.gauge.step";
 
     /** Key prefixes that are Handoff's own and not passed to Kafka Streams. */
-    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.", "noise.", "unrouted.");
+    private static final java.util.List<String> OWN_PREFIXES = java.util.List.of("topic.", "sla.", "query.", "noise.", "unrouted.",
+            "metrics.");
 
     /** Every default, printed at start-up. */
     public static Map<String, String> defaults() {
@@ -64,6 +69,10 @@ public final class StreamsSettings {
         d.put(NOISE_PENDING, "20");
         d.put(NOISE_RECENT, "10");
         d.put(NOISE_WINDOW, "PT1H");
+        d.put(METRICS_ZONE, "UTC");
+        d.put(METRICS_REFRESH_INTERVAL, "PT10S");
+        d.put(METRICS_GAUGE_RETENTION, "P90D");
+        d.put(METRICS_GAUGE_STEP, "PT1M");
         return d;
     }
 
@@ -137,6 +146,19 @@ public final class StreamsSettings {
                 new dev.handoff.streams.noise.NoiseSettings(integer(NOISE_PENDING), integer(NOISE_RECENT), duration(NOISE_WINDOW)),
                 new dev.handoff.streams.stages.LifecycleSettings.UnroutedLimits(duration(UNROUTED_SNAPSHOT_INTERVAL),
                         integer(UNROUTED_DEPTH_LIMIT), duration(UNROUTED_AGE_LIMIT)));
+    }
+
+    /** The metrics processor's settings, with errors that name the key at fault. */
+    public dev.handoff.streams.metrics.MetricsSettings metrics() {
+        java.time.ZoneId zone;
+        try {
+            zone = java.time.ZoneId.of(values.get(METRICS_ZONE).trim());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(METRICS_ZONE + " must be a time zone id such as UTC or Europe/Berlin, was '"
+                    + values.get(METRICS_ZONE) + "'");
+        }
+        return new dev.handoff.streams.metrics.MetricsSettings(zone, duration(METRICS_REFRESH_INTERVAL),
+                duration(METRICS_GAUGE_RETENTION), duration(METRICS_GAUGE_STEP));
     }
 
     private java.time.Duration duration(String key) {

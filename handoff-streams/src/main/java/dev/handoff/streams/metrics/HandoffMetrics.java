@@ -66,21 +66,24 @@ public final class HandoffMetrics {
      * window (INFO). For the no-ack rate an inferred ack completes the handoff at its inferred time.
      */
     public static Optional<NoAckOutcome> noAckOutcome(FindingState s, Instant asOf) {
-        Instant window = s.getNoAckDeadline();
-        if (window == null) {
-            return Optional.empty();
-        }
-        Instant ack = ackKnownAt(s, asOf);
-        if (ack != null && !ack.isAfter(window)) {
-            return Optional.of(NoAckOutcome.ACKNOWLEDGED_IN_WINDOW);
-        }
-        return Optional.of(window.isAfter(asOf) ? NoAckOutcome.PENDING : NoAckOutcome.NO_ACK);
+        return Optional.ofNullable(noAckOutcome(s.getNoAckDeadline(), s.getAcknowledgedAt(), asOf));
     }
 
-    /** The acknowledgement time if it had happened by {@code asOf}; a row computed for the past must not see later acks. */
-    private static Instant ackKnownAt(FindingState s, Instant asOf) {
-        Instant ack = s.getAcknowledgedAt();
-        return ack == null || ack.isAfter(asOf) ? null : ack;
+    /** The no-ack rule on bare times: null without a window; an ack after {@code asOf} is not known yet. */
+    public static NoAckOutcome noAckOutcome(Instant window, Instant acknowledgedAt, Instant asOf) {
+        if (window == null) {
+            return null;
+        }
+        Instant ack = knownAt(acknowledgedAt, asOf);
+        if (ack != null && !ack.isAfter(window)) {
+            return NoAckOutcome.ACKNOWLEDGED_IN_WINDOW;
+        }
+        return window.isAfter(asOf) ? NoAckOutcome.PENDING : NoAckOutcome.NO_ACK;
+    }
+
+    /** The time if it had happened by {@code asOf}; a row computed for the past must not see later events. */
+    private static Instant knownAt(Instant t, Instant asOf) {
+        return t == null || t.isAfter(asOf) ? null : t;
     }
 
     /**
@@ -88,21 +91,33 @@ public final class HandoffMetrics {
      * deadline has passed. An inferred ack counts as the acknowledgement here.
      */
     public static boolean handoffBreached(FindingState s, Instant asOf) {
-        Instant deadline = s.getHandoffDeadline();
+        return handoffBreached(s.getHandoffDeadline(), s.getAcknowledgedAt(), asOf);
+    }
+
+    public static boolean handoffBreached(Instant deadline, Instant acknowledgedAt, Instant asOf) {
         if (deadline == null) {
             return false;
         }
-        Instant ack = ackKnownAt(s, asOf);
+        Instant ack = knownAt(acknowledgedAt, asOf);
         return ack == null ? !deadline.isAfter(asOf) : ack.isAfter(deadline);
+    }
+
+    /** Acknowledged (explicitly or inferred) by the handoff deadline, as known at {@code asOf}: the SLA was met. */
+    public static boolean handoffWithinSla(Instant deadline, Instant acknowledgedAt, Instant asOf) {
+        Instant ack = knownAt(acknowledgedAt, asOf);
+        return deadline != null && ack != null && !ack.isAfter(deadline);
     }
 
     /** A remediation SLA breach: verified after the remediation deadline, or not verified while it has passed. */
     public static boolean remediationBreached(FindingState s, Instant asOf) {
-        Instant deadline = s.getRemediationDeadline();
+        return remediationBreached(s.getRemediationDeadline(), s.getVerifiedAt(), asOf);
+    }
+
+    public static boolean remediationBreached(Instant deadline, Instant verifiedAt, Instant asOf) {
         if (deadline == null) {
             return false;
         }
-        Instant verified = s.getVerifiedAt();
+        Instant verified = knownAt(verifiedAt, asOf);
         return verified == null ? !deadline.isAfter(asOf) : verified.isAfter(deadline);
     }
 

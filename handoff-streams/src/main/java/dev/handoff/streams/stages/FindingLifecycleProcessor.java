@@ -85,6 +85,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     public static final String TO_BREACH = "to-alerts-sla-breach";
     public static final String TO_OWNER_LOAD = "to-owner-load";
     public static final String TO_DEADLETTER = "to-deadletter";
+    /** The metrics router beside this processor: every saved state and every gauge snapshot. */
+    public static final String TO_METRICS = dev.handoff.streams.metrics.MetricsNames.ROUTER_NODE;
 
     private static final Logger log = LoggerFactory.getLogger(FindingLifecycleProcessor.class);
     private static final String SOURCE = "handoff-streams";
@@ -248,6 +250,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                     .setThreshold(UnroutedThreshold.AGE).setLimit(settings.unrouted().ageLimit().toMillis()).build());
         }
         out.flushWithoutState(context);
+        context.forward(new Record<String, Object>(depthKey, new dev.handoff.streams.metrics.GaugeSnapshot(context.taskId().partition(),
+                now, depth, oldest, 0, 0), now.toEpochMilli()), TO_METRICS);
     }
 
     // ------------------------------------------------------------------ SLA timers
@@ -1144,6 +1148,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
             ctx.forward(new Record<String, Object>(findingId, state, ts), TO_STATE);
+            ctx.forward(new Record<String, Object>(findingId, state, ts), TO_METRICS);
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
                 ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
             }

@@ -1,0 +1,160 @@
+package dev.handoff.streams.metrics;
+
+import dev.handoff.avro.FindingState;
+import dev.handoff.avro.RouteKind;
+import dev.handoff.streams.stages.Transitions;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Runs beside the lifecycle processor (same task, same partition) and turns each saved
+ * {@link FindingState} into cohort membership: the member's facts to each of its five cohorts, and a
+ * removal from each cohort it has left (its band was raised, it was re-routed to another team, it
+ * reopened). Nothing is sent when a save changed neither the cohorts nor the facts. It also counts
+ * the partition's open findings and those routed to a current owner, and adds them to the gauge
+ * snapshot the lifecycle processor sends with each unrouted-depth snapshot.
+ */
+public final class CohortMembersRouter implements Processor<String, Object, String, byte[]> {
+
+    private static final String OPEN_KEY = "~open";
+    private static final String CURRENT_KEY = "~open-current";
+    private static final byte OPEN = 1;
+    private static final byte CURRENT = 2;
+
+    private final ZoneId zone;
+    private ProcessorContext<String, byte[]> context;
+    private KeyValueStore<String, byte[]> sent;
+
+    public CohortMembersRouter(ZoneId zone) {
+        this.zone = zone;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, byte[]> context) {
+        this.context = context;
+        this.sent = context.getStateStore(MetricsNames.MEMBER_KEYS_STORE);
+    }
+
+    @Override
+    public void process(Record<String, Object> record) {
+        if (record.value() instanceof FindingState state) {
+            onState(record, state);
+        } else if (record.value() instanceof GaugeSnapshot gauge) {
+            GaugeSnapshot full = gauge.withCounts(counter(OPEN_KEY), counter(CURRENT_KEY));
+            context.forward(record.withKey(CohortMessage.GAUGE_KEY_PREFIX + gauge.partition()).withValue(CohortMessage.gauge(full)));
+        }
+    }
+
+    private void onState(Record<String, Object> record, FindingState state) {
+        String findingId = state.getFindingId();
+        Sent before = Sent.decode(sent.get(findingId));
+        List<String> ids = new ArrayList<>();
+        for (CohortKey key : CohortKey.of(state, zone)) {
+            ids.add(key.id());
+        }
+        byte[] facts = CohortMember.of(state).encode();
+        byte flags = flags(state);
+        count(before == null ? 0 : before.flags, flags);
+        if (before != null && before.ids.equals(ids) && Arrays.equals(before.facts, facts)) {
+            if (before.flags != flags) {
+                sent.put(findingId, new Sent(flags, ids, facts).encode());
+            }
+            return;
+        }
+        if (before != null) {
+            for (String old : before.ids) {
+                if (!ids.contains(old)) {
+                    context.forward(record.withKey(old).withValue(CohortMessage.removed(findingId)));
+                }
+            }
+        }
+        byte[] message = CohortMessage.member(facts);
+        for (String id : ids) {
+            context.forward(record.withKey(id).withValue(message));
+        }
+        sent.put(findingId, new Sent(flags, ids, facts).encode());
+    }
+
+    /**
+     * Open, and routed to a current owner: the owner the asset binds, or a person named by a reassignment.
+     * A fallback to the team lead or the escalation chain means the binding is stale.
+     */
+    static byte flags(FindingState s) {
+        if (!Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+            return 0;
+        }
+        boolean current = s.getOwnerId() != null && (s.getRoute() == RouteKind.ASSET_OWNER || s.getRoute() == RouteKind.REASSIGNED);
+        return (byte) (OPEN | (current ? CURRENT : 0));
+    }
+
+    private void count(byte before, byte after) {
+        adjust(OPEN_KEY, bit(after, OPEN) - bit(before, OPEN));
+        adjust(CURRENT_KEY, bit(after, CURRENT) - bit(before, CURRENT));
+    }
+
+    private static int bit(byte flags, byte mask) {
+        return (flags & mask) != 0 ? 1 : 0;
+    }
+
+    private void adjust(String key, int delta) {
+        if (delta != 0) {
+            sent.put(key, Long.toString(counter(key) + delta).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    private long counter(String key) {
+        byte[] v = sent.get(key);
+        return v == null ? 0 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** What was last sent for a finding. */
+    private record Sent(byte flags, List<String> ids, byte[] facts) {
+        byte[] encode() {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
+                out.writeByte(flags);
+                out.writeShort(ids.size());
+                for (String id : ids) {
+                    out.writeUTF(id);
+                }
+                out.writeInt(facts.length);
+                out.write(facts);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return bytes.toByteArray();
+        }
+
+        static Sent decode(byte[] bytes) {
+            if (bytes == null) {
+                return null;
+            }
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+                byte flags = in.readByte();
+                int n = in.readShort();
+                List<String> ids = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    ids.add(in.readUTF());
+                }
+                byte[] facts = new byte[in.readInt()];
+                in.readFully(facts);
+                return new Sent(flags, ids, facts);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package dev.handoff.streams.metrics;
+
+import dev.handoff.avro.CycleWindow;
+import dev.handoff.avro.HandoffWindow;
+import dev.handoff.avro.MetricDimension;
+import dev.handoff.avro.WindowGranularity;
+import dev.handoff.streams.stages.LifecycleSettings;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Keeps each cohort's members (one task holds every day of a series) and publishes its rows. A cohort is
+ * recomputed from its members when a member joins, changes or leaves (marked dirty, recomputed at the
+ * next refresh) and when one of its members' windows or deadlines passes (indexed by time), so every
+ * row is exact as of its {@code as_of} and stays exact until the next indexed time. Each recomputed day
+ * re-emits the ISO week and calendar month holding it, merged from the series' day rows. Decision 0005.
+ */
+public final class CohortMetricsProcessor implements Processor<String, byte[], String, Object> {
+
+    public static final String TO_HANDOFF = "to-metrics-handoff";
+    public static final String TO_CYCLE = "to-metrics-cycle";
+
+    private static final Logger log = LoggerFactory.getLogger(CohortMetricsProcessor.class);
+    private static final StringSerializer KEYS = new StringSerializer();
+    private static final String DIRTY = "dirty|";
+    private static final String DUE = "due|";
+    private static final String NEXT = "next|";
+    static final String LATEST = "latest|";
+    static final String HISTORY = "history|";
+
+    private final MetricsSettings settings;
+    private final LifecycleSettings.Clock clock;
+    private ProcessorContext<String, Object> context;
+    private KeyValueStore<String, byte[]> members;
+    private KeyValueStore<String, HandoffWindow> handoffDays;
+    private KeyValueStore<String, CycleWindow> cycleDays;
+    private KeyValueStore<String, String> refresh;
+    private KeyValueStore<String, String> gauges;
+
+    public CohortMetricsProcessor(MetricsSettings settings, LifecycleSettings.Clock clock) {
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Object> context) {
+        this.context = context;
+        members = context.getStateStore(MetricsNames.MEMBERS_STORE);
+        handoffDays = context.getStateStore(MetricsNames.HANDOFF_DAYS_STORE);
+        cycleDays = context.getStateStore(MetricsNames.CYCLE_DAYS_STORE);
+        refresh = context.getStateStore(MetricsNames.REFRESH_STORE);
+        gauges = context.getStateStore(MetricsNames.GAUGES_STORE);
+        PunctuationType type = clock == LifecycleSettings.Clock.WALL ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
+        context.schedule(settings.refreshInterval(), type, ts -> refresh(Instant.ofEpochMilli(ts)));
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        String key = record.key();
+        try {
+            switch (CohortMessage.type(record.value())) {
+                case CohortMessage.MEMBER -> {
+                    byte[] facts = CohortMessage.payload(record.value());
+                    members.put(key + "|" + CohortMember.decode(facts).findingId(), facts);
+                    refresh.put(DIRTY + key, "");
+                }
+                case CohortMessage.REMOVED -> {
+                    members.delete(key + "|" + new String(CohortMessage.payload(record.value()), StandardCharsets.UTF_8));
+                    refresh.put(DIRTY + key, "");
+                }
+                case CohortMessage.GAUGE -> onGauge(GaugeSnapshot.decode(new String(CohortMessage.payload(record.value()), StandardCharsets.UTF_8)));
+                default -> log.warn("ignoring a cohort message of unknown type {} (key {})", record.value()[0], key);
+            }
+        } catch (RuntimeException e) {
+            // Only handoff-streams writes this topic; a record it cannot read is a bug, which must not stop the metrics.
+            log.error("ignoring an unreadable cohort message (key {}): {}", key, e.toString(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ gauges
+
+    private void onGauge(GaugeSnapshot snapshot) {
+        gauges.put(LATEST + snapshot.partition(), snapshot.encode());
+        GaugeSnapshot sum = GaugeStore.sum(gauges);
+        if (sum == null) {
+            return;
+        }
+        long step = settings.gaugeStep().toMillis();
+        long bucket = Math.floorDiv(snapshot.at().toEpochMilli(), step) * step;
+        gauges.put(HISTORY + GaugeStore.millis(bucket), sum.encode());
+    }
+
+    // ------------------------------------------------------------------ refresh
+
+    void refresh(Instant now) {
+        Set<String> cohorts = new LinkedHashSet<>();
+        List<String> done = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = refresh.prefixScan(DIRTY, KEYS)) {
+            it.forEachRemaining(kv -> {
+                cohorts.add(kv.key.substring(DIRTY.length()));
+                done.add(kv.key);
+            });
+        }
+        try (KeyValueIterator<String, String> it = refresh.range(DUE, DUE + GaugeStore.millis(now.toEpochMilli()) + "|\uffff")) {
+            it.forEachRemaining(kv -> {
+                cohorts.add(kv.key.substring(kv.key.indexOf('|', DUE.length()) + 1));
+                done.add(kv.key);
+            });
+        }
+        done.forEach(refresh::delete);
+        Set<String> periods = new LinkedHashSet<>();
+        for (String id : cohorts) {
+            CohortKey cohort = CohortKey.parse(id);
+            recompute(cohort, now);
+            periods.add(WindowGranularity.WEEK + "|" + cohort.series() + Windows.firstDay(WindowGranularity.WEEK, cohort.day()));
+            periods.add(WindowGranularity.MONTH + "|" + cohort.series() + Windows.firstDay(WindowGranularity.MONTH, cohort.day()));
+        }
+        for (String period : periods) {
+            int cut = period.indexOf('|');
+            CohortKey first = CohortKey.parse(period.substring(cut + 1));
+            emitMerged(WindowGranularity.valueOf(period.substring(0, cut)), first, now);
+        }
+        pruneHistory(now);
+        if (!cohorts.isEmpty()) {
+            log.debug("task {} recomputed {} cohorts and {} weeks/months as of {}", context.taskId(), cohorts.size(), periods.size(), now);
+        }
+    }
+
+    private void recompute(CohortKey cohort, Instant now) {
+        String id = cohort.id();
+        CohortAccumulator acc = new CohortAccumulator(now);
+        Instant next = null;
+        try (KeyValueIterator<String, byte[]> it = members.prefixScan(id + "|", KEYS)) {
+            while (it.hasNext()) {
+                CohortMember m = CohortMember.decode(it.next().value);
+                acc.add(m);
+                Instant change = m.nextChangeAfter(now);
+                if (change != null && (next == null || change.isBefore(next))) {
+                    next = change;
+                }
+            }
+        }
+        String oldNext = refresh.get(NEXT + id);
+        if (oldNext != null) {
+            refresh.delete(DUE + oldNext + "|" + id);
+            refresh.delete(NEXT + id);
+        }
+        if (next != null) {
+            String at = GaugeStore.millis(next.toEpochMilli());
+            refresh.put(DUE + at + "|" + id, "");
+            refresh.put(NEXT + id, at);
+        }
+        CohortAccumulator.Window window = Windows.window(WindowGranularity.DAY, cohort.day(), settings.zone(), cohort);
+        HandoffWindow handoff = withGauges(acc.handoffWindow(window, now), now);
+        CycleWindow cycle = acc.cycleWindow(window, now);
+        if (acc.captured() == 0) {
+            // Every member left (re-banded, re-routed): publish the emptied row so BI drops it, then forget it.
+            handoffDays.delete(id);
+            cycleDays.delete(id);
+        } else {
+            handoffDays.put(id, handoff);
+            cycleDays.put(id, cycle);
+        }
+        forward(WindowGranularity.DAY, cohort, handoff, cycle, now);
+    }
+
+    private void emitMerged(WindowGranularity granularity, CohortKey anyDay, Instant now) {
+        LocalDate first = Windows.firstDay(granularity, anyDay.day());
+        LocalDate last = Windows.lastDay(granularity, anyDay.day());
+        CohortAccumulator acc = new CohortAccumulator(Instant.EPOCH);
+        String from = anyDay.series() + first;
+        String to = anyDay.series() + last;
+        try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(from, to)) {
+            it.forEachRemaining(kv -> acc.add(kv.value));
+        }
+        try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(from, to)) {
+            it.forEachRemaining(kv -> acc.add(kv.value));
+        }
+        CohortAccumulator.Window window = Windows.window(granularity, first, settings.zone(), anyDay);
+        forward(granularity, new CohortKey(anyDay.dimension(), anyDay.key(), anyDay.band(), first),
+                withGauges(acc.handoffWindow(window, now), now), acc.cycleWindow(window, now), now);
+    }
+
+    /** Rows of the whole workspace whose window holds {@code now} carry the now-gauges. */
+    private HandoffWindow withGauges(HandoffWindow row, Instant now) {
+        if (row.getDimension() != MetricDimension.ALL || now.isBefore(row.getWindowStart()) || !now.isBefore(row.getWindowEnd())) {
+            return row;
+        }
+        GaugeSnapshot sum = GaugeStore.sum(gauges);
+        if (sum == null) {
+            return row;
+        }
+        return HandoffWindow.newBuilder(row)
+                .setUnroutedDepth((int) Math.min(Integer.MAX_VALUE, sum.unroutedDepth()))
+                .setOldestUnroutedAt(sum.oldestUnroutedAt())
+                .setOpenFindings(sum.open())
+                .setOpenWithCurrentOwner(sum.openWithCurrentOwner())
+                .setOwnershipCurrency(sum.ownershipCurrency())
+                .build();
+    }
+
+    private void forward(WindowGranularity granularity, CohortKey cohort, HandoffWindow handoff, CycleWindow cycle, Instant now) {
+        String key = granularity + "|" + cohort.day() + "|" + cohort.band() + "|" + cohort.dimension() + "|" + cohort.key();
+        long ts = now.toEpochMilli();
+        context.forward(new Record<String, Object>(key, handoff, ts), TO_HANDOFF);
+        context.forward(new Record<String, Object>(key, cycle, ts), TO_CYCLE);
+    }
+
+    private void pruneHistory(Instant now) {
+        String cutoff = HISTORY + GaugeStore.millis(now.minus(settings.gaugeRetention()).toEpochMilli());
+        List<String> old = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = gauges.range(HISTORY, cutoff)) {
+            it.forEachRemaining(kv -> old.add(kv.key));
+        }
+        old.forEach(gauges::delete);
+    }
+
+    /** For tests and the query API: the store value of a cohort's member. */
+    static List<KeyValue<String, CohortMember>> members(KeyValueStore<String, byte[]> store, String cohortId) {
+        List<KeyValue<String, CohortMember>> out = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = store.prefixScan(cohortId + "|", KEYS)) {
+            it.forEachRemaining(kv -> out.add(KeyValue.pair(kv.key, CohortMember.decode(kv.value))));
+        }
+        return out;
+    }
+}
