@@ -52,7 +52,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
         Properties props = settings.streamsProperties();
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised);
         streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle(), settings.metrics()), props);
-        queryServer.attach(new QueryService(streams, advertised));
+        queryServer.attach(new QueryService(streams, advertised, settings.metrics().zone()));
         log.info("handoff-streams query API on port {} (advertised as {})", queryServer.port(), advertised);
         streams.setUncaughtExceptionHandler(e -> {
             log.error("stream thread failed; replacing it", e);

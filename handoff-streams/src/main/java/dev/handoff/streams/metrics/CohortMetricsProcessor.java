@@ -3,6 +3,7 @@ package dev.handoff.streams.metrics;
 import dev.handoff.avro.CycleWindow;
 import dev.handoff.avro.HandoffWindow;
 import dev.handoff.avro.MetricDimension;
+import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.WindowGranularity;
 import dev.handoff.streams.stages.LifecycleSettings;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -104,6 +105,14 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         long step = settings.gaugeStep().toMillis();
         long bucket = Math.floorDiv(snapshot.at().toEpochMilli(), step) * step;
         gauges.put(HISTORY + GaugeStore.millis(bucket), sum.encode());
+        // The workspace rows of the current day carry the gauges: refresh those this task holds.
+        LocalDate today = snapshot.at().atZone(settings.zone()).toLocalDate();
+        for (SeverityBand band : SeverityBand.values()) {
+            String id = new CohortKey(MetricDimension.ALL, CohortKey.ALL, band, today).id();
+            if (handoffDays.get(id) != null) {
+                refresh.put(DIRTY + id, "");
+            }
+        }
     }
 
     // ------------------------------------------------------------------ refresh

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.handoff.avro.FindingActivity;
 import dev.handoff.avro.FindingState;
+import dev.handoff.avro.CycleWindow;
+import dev.handoff.avro.HandoffWindow;
+import dev.handoff.streams.metrics.MetricRows;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -55,6 +58,32 @@ final class PeerWire {
             timeline.add(decode(FindingActivity.class, FindingActivity.getClassSchema(), activitySchema, entry.asText()));
         }
         return new FindingView(state, timeline);
+    }
+
+    /** Merged metric rows, with the writer schemas once for all of them. */
+    static ObjectNode encodeRows(List<MetricRows.Row> rows) {
+        ObjectNode json = Json.object();
+        json.put("handoff_schema", HandoffWindow.getClassSchema().toString());
+        json.put("cycle_schema", CycleWindow.getClassSchema().toString());
+        ArrayNode items = json.putArray("rows");
+        for (MetricRows.Row row : rows) {
+            ObjectNode item = items.addObject();
+            item.put("handoff", encode(HandoffWindow.class, row.handoff()));
+            item.put("cycle", encode(CycleWindow.class, row.cycle()));
+        }
+        return json;
+    }
+
+    static List<MetricRows.Row> decodeRows(JsonNode json) {
+        Schema handoff = schema(Json.requiredText(json, "handoff_schema"));
+        Schema cycle = schema(Json.requiredText(json, "cycle_schema"));
+        List<MetricRows.Row> rows = new ArrayList<>();
+        for (JsonNode item : json.path("rows")) {
+            rows.add(new MetricRows.Row(
+                    decode(HandoffWindow.class, HandoffWindow.getClassSchema(), handoff, Json.requiredText(item, "handoff")),
+                    decode(CycleWindow.class, CycleWindow.getClassSchema(), cycle, Json.requiredText(item, "cycle"))));
+        }
+        return rows;
     }
 
     private static <T extends SpecificRecord> String encode(Class<T> type, T record) {

@@ -3,7 +3,16 @@ package dev.handoff.streams.query;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.handoff.streams.metrics.MetricRows;
 import io.javalin.Javalin;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import org.apache.kafka.streams.KafkaStreams;
@@ -30,7 +39,9 @@ public final class QueryServer implements AutoCloseable {
     private static final String JSON = "application/json";
 
     private final Javalin app;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private volatile QueryService service;
+    private KafkaStreamsMetrics streamsMetrics;
 
     private QueryServer(Javalin app) {
         this.app = app;
@@ -48,6 +59,12 @@ public final class QueryServer implements AutoCloseable {
             cfg.http.defaultContentType = JSON;
             cfg.router.ignoreTrailingSlashes = true;
             cfg.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
+            cfg.staticFiles.enableWebjars();
+            cfg.staticFiles.add(files -> {
+                files.hostedPath = "/dashboard";
+                files.directory = "/dashboard";
+                files.location = io.javalin.http.staticfiles.Location.CLASSPATH;
+            });
             cfg.requestLogger.http((ctx, ms) -> log.debug("{} {} -> {} in {} ms", ctx.method(), ctx.path(), ctx.status(), ms));
         });
         QueryServer server = new QueryServer(app);
@@ -78,6 +95,7 @@ public final class QueryServer implements AutoCloseable {
     /** Starts answering queries from {@code queryService}. */
     public QueryServer attach(QueryService queryService) {
         this.service = Objects.requireNonNull(queryService, "queryService");
+        bindMeters(queryService);
         log.info("query API on port {} serves instance {}", port(), PeerClient.endpoint(queryService.self()));
         return this;
     }
@@ -90,6 +108,31 @@ public final class QueryServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
+        }
+        registry.close();
+    }
+
+    /** Prometheus meters: the workspace gauges, the JVM, and Kafka Streams' own client metrics. */
+    private void bindMeters(QueryService s) {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        streamsMetrics = new KafkaStreamsMetrics(s.streams());
+        streamsMetrics.bindTo(registry);
+        Gauge.builder("handoff.unrouted.depth", s, q -> q.localLatestGauges().map(g -> (double) g.unroutedDepth()).orElse(Double.NaN))
+                .description("Open findings without a named active owner, now (all partitions)").register(registry);
+        Gauge.builder("handoff.unrouted.oldest.age", s, q -> q.localLatestGauges()
+                        .map(g -> g.oldestUnroutedAt() == null ? 0.0 : Math.max(0, now().toEpochMilli() - g.oldestUnroutedAt().toEpochMilli()) / 1000.0)
+                        .orElse(Double.NaN))
+                .baseUnit("seconds").description("Time in queue of the oldest unrouted finding").register(registry);
+        Gauge.builder("handoff.open.findings", s, q -> q.localLatestGauges().map(g -> (double) g.open()).orElse(Double.NaN))
+                .description("Open findings (all partitions)").register(registry);
+        Gauge.builder("handoff.ownership.currency", s, q -> q.localLatestGauges()
+                        .map(g -> g.ownershipCurrency() == null ? Double.NaN : g.ownershipCurrency()).orElse(Double.NaN))
+                .description("Open findings routed to their current owner / open findings").register(registry);
     }
 
     // ------------------------------------------------------------------ routes
@@ -111,6 +154,49 @@ public final class QueryServer implements AutoCloseable {
             ArrayNode array = body.putArray("items");
             items.forEach(i -> array.add(i.toJson()));
             json(ctx, 200, body);
+        });
+
+        app.get("/", ctx -> {
+            try (java.io.InputStream page = QueryServer.class.getResourceAsStream("/dashboard/index.html")) {
+                if (page == null) {
+                    throw QueryException.unavailable("the dashboard page is missing from this build", null);
+                }
+                ctx.status(200).contentType("text/html; charset=utf-8").result(page.readAllBytes());
+            }
+        });
+        app.get("/metrics", ctx -> ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(registry.scrape()));
+        app.get("/metrics/handoff", ctx -> {
+            QueryService s = service();
+            MetricsRequest req = metricsRequest(ctx, s);
+            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole");
+            Instant at = now();
+            json(ctx, 200, MetricsJson.handoff(req, rows, s.gauges(at, at), s.defaultSlaPolicy(), s.zone().getId(), at));
+        });
+        app.get("/metrics/cycle", ctx -> {
+            QueryService s = service();
+            MetricsRequest req = metricsRequest(ctx, s);
+            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole");
+            json(ctx, 200, MetricsJson.cycle(req, rows, s.zone().getId(), now()));
+        });
+        app.get("/metrics/timeseries", ctx -> {
+            QueryService s = service();
+            MetricsRequest req = metricsRequest(ctx, s);
+            List<MetricRows.Row> rows = s.metrics(selection(req, req.granularity()), req.queryString() + "&range=window");
+            Instant from = req.from().atStartOfDay(s.zone()).toInstant();
+            Instant to = req.to().plusDays(1).atStartOfDay(s.zone()).toInstant();
+            json(ctx, 200, MetricsJson.timeseries(req, rows, s.gauges(from, to), s.zone().getId(), now()));
+        });
+        app.get("/internal/metrics/rows", ctx -> {
+            QueryService s = service();
+            MetricsRequest req = metricsRequest(ctx, s);
+            boolean perWindow = "window".equals(ctx.queryParam("range"));
+            json(ctx, 200, PeerWire.encodeRows(s.localMetrics(selection(req, perWindow ? req.granularity() : null))));
+        });
+        app.get("/internal/metrics/gauges", ctx -> {
+            QueryService s = service();
+            Instant from = Instant.ofEpochMilli(longParam(ctx, "from"));
+            Instant to = Instant.ofEpochMilli(longParam(ctx, "to"));
+            json(ctx, 200, s.localGauges(from, to).map(GaugeAnswer::toWire).orElse(Json.object()));
         });
 
         app.get("/internal/findings/{id}", ctx -> {
@@ -157,6 +243,22 @@ public final class QueryServer implements AutoCloseable {
             ctx.header("Retry-After", "1");
         }
         json(ctx, up ? 200 : 503, body);
+    }
+
+    private static MetricsRequest metricsRequest(Context ctx, QueryService s) {
+        return MetricsRequest.parse(ctx.queryParamMap(), java.time.LocalDate.now(s.zone()));
+    }
+
+    private static MetricRows.Selection selection(MetricsRequest r, dev.handoff.avro.WindowGranularity granularity) {
+        return new MetricRows.Selection(r.from(), r.to(), r.bands(), r.dimension(), r.key(), granularity);
+    }
+
+    private static long longParam(Context ctx, String name) {
+        try {
+            return Long.parseLong(Objects.requireNonNull(ctx.queryParam(name)));
+        } catch (RuntimeException e) {
+            throw QueryException.badRequest(name + " must be epoch milliseconds, was '" + ctx.queryParam(name) + "'");
+        }
     }
 
     private QueryService service() {

@@ -6,6 +6,12 @@ import dev.handoff.avro.FindingActivity;
 import dev.handoff.avro.FindingState;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.UnroutedCause;
+import dev.handoff.avro.CycleWindow;
+import dev.handoff.avro.HandoffWindow;
+import dev.handoff.streams.metrics.GaugeSnapshot;
+import dev.handoff.streams.metrics.GaugeStore;
+import dev.handoff.streams.metrics.MetricRows;
+import dev.handoff.streams.metrics.MetricsNames;
 import dev.handoff.streams.stages.StoreNames;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -25,6 +31,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -74,9 +81,15 @@ public final class QueryService {
     private final HostInfo self;
     private final PeerClient peers;
     private final Duration storeWait;
+    private final ZoneId zone;
 
     public QueryService(KafkaStreams streams, String applicationServer) {
         this(streams, applicationServer, DEFAULT_PEER_TIMEOUT, DEFAULT_STORE_WAIT);
+    }
+
+    /** @param zone the workspace zone whose day boundaries cut metric cohorts ({@code metrics.zone}) */
+    public QueryService(KafkaStreams streams, String applicationServer, ZoneId zone) {
+        this(streams, applicationServer, DEFAULT_PEER_TIMEOUT, DEFAULT_STORE_WAIT, zone);
     }
 
     /**
@@ -84,6 +97,11 @@ public final class QueryService {
      * @param storeWait   how long a read waits for stores that are rebalancing before answering 503
      */
     public QueryService(KafkaStreams streams, String applicationServer, Duration peerTimeout, Duration storeWait) {
+        this(streams, applicationServer, peerTimeout, storeWait, ZoneId.of("UTC"));
+    }
+
+    public QueryService(KafkaStreams streams, String applicationServer, Duration peerTimeout, Duration storeWait, ZoneId zone) {
+        this.zone = Objects.requireNonNull(zone, "zone");
         this.streams = Objects.requireNonNull(streams, "streams");
         this.self = parseHostInfo(applicationServer);
         this.peers = new PeerClient(Objects.requireNonNull(peerTimeout, "peerTimeout"));
@@ -138,7 +156,92 @@ public final class QueryService {
         return all.stream().sorted(MOST_URGENT_FIRST).toList();
     }
 
+    /** The workspace zone of metric cohorts. */
+    public ZoneId zone() {
+        return zone;
+    }
+
+    /** Metric rows merged over every instance's cohorts: whole range per (band, key), or per window with a granularity. */
+    public List<MetricRows.Row> metrics(MetricRows.Selection selection, String queryString) {
+        String what = "the metrics";
+        List<MetricRows.Row> partials = gatherBodies(MetricsNames.HANDOFF_DAYS_STORE, "/internal/metrics/rows?" + queryString,
+                PeerWire::decodeRows, () -> localMetrics(selection), what);
+        return MetricRows.merge(partials, now());
+    }
+
+    /**
+     * The workspace gauges: every metrics task holds every partition's snapshots, so the freshest local
+     * copy answers; an instance without a metrics task asks the others.
+     */
+    public Optional<GaugeAnswer> gauges(Instant from, Instant to) {
+        List<GaugeAnswer> answers = gatherBodies(MetricsNames.GAUGES_STORE,
+                "/internal/metrics/gauges?from=" + from.toEpochMilli() + "&to=" + to.toEpochMilli(),
+                body -> body.has("latest") ? List.of(GaugeAnswer.fromJson(body)) : List.of(),
+                () -> localGauges(from, to).map(List::of).orElse(List.of()), "the gauges");
+        return answers.stream().max(Comparator.comparing(a -> a.latest().at()));
+    }
+
+    /** The workspace's default SLA policy as the lifecycle processor holds it, or the built-in one before any was published. */
+    public dev.handoff.avro.SlaPolicy defaultSlaPolicy() {
+        dev.handoff.avro.SlaPolicy builtIn = dev.handoff.streams.sla.SlaPolicies.defaultPolicy();
+        try {
+            if (streams.state() == KafkaStreams.State.RUNNING && hostsStore(StoreNames.SLA_POLICIES)) {
+                ReadOnlyKeyValueStore<String, dev.handoff.avro.SlaPolicy> policies = store(StoreNames.SLA_POLICIES, null);
+                dev.handoff.avro.SlaPolicy published = policies.get(builtIn.getPolicyId());
+                return published == null ? builtIn : published;
+            }
+        } catch (RuntimeException e) {
+            log.debug("SLA policies not readable right now ({}); describing the built-in policy", e.toString());
+        }
+        return builtIn;
+    }
+
+    /** Kafka Streams of this instance, for its own metrics. */
+    KafkaStreams streams() {
+        return streams;
+    }
+
+    /** This instance's freshest workspace gauges, for the Prometheus endpoint; empty when it holds none. */
+    Optional<GaugeSnapshot> localLatestGauges() {
+        try {
+            if (streams.state() != KafkaStreams.State.RUNNING || !hostsStore(MetricsNames.GAUGES_STORE)) {
+                return Optional.empty();
+            }
+            return Optional.ofNullable(GaugeStore.sum(this.<String>store(MetricsNames.GAUGES_STORE, null)));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     // ------------------------------------------------------------------ this instance only (the internal endpoints)
+
+    List<MetricRows.Row> localMetrics(MetricRows.Selection selection) {
+        awaitRunning("the metrics");
+        return withStores("the metrics", () -> {
+            if (!hostsStore(MetricsNames.HANDOFF_DAYS_STORE)) {
+                return List.<MetricRows.Row>of();
+            }
+            ReadOnlyKeyValueStore<String, HandoffWindow> days = store(MetricsNames.HANDOFF_DAYS_STORE, null);
+            ReadOnlyKeyValueStore<String, CycleWindow> cycles = store(MetricsNames.CYCLE_DAYS_STORE, null);
+            return MetricRows.read(days, cycles, selection, zone, now());
+        });
+    }
+
+    Optional<GaugeAnswer> localGauges(Instant from, Instant to) {
+        awaitRunning("the gauges");
+        return withStores("the gauges", () -> {
+            if (!hostsStore(MetricsNames.GAUGES_STORE)) {
+                return Optional.<GaugeAnswer>empty();
+            }
+            ReadOnlyKeyValueStore<String, String> store = store(MetricsNames.GAUGES_STORE, null);
+            GaugeSnapshot latest = GaugeStore.sum(store);
+            return latest == null ? Optional.<GaugeAnswer>empty() : Optional.of(new GaugeAnswer(latest, GaugeStore.history(store, from, to)));
+        });
+    }
+
+    private static Instant now() {
+        return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    }
 
     /**
      * The finding from this instance's stores. Answers 503 when another instance holds the finding's
@@ -335,6 +438,17 @@ public final class QueryService {
      * the whole answer: a queue missing a partition would under-report depth without saying so.
      */
     private <T> List<T> gather(String store, String path, Function<JsonNode, T> parse, Supplier<List<T>> local, String what) {
+        return gatherBodies(store, path, body -> {
+            List<T> items = new ArrayList<>();
+            for (JsonNode item : body.path("items")) {
+                items.add(parse.apply(item));
+            }
+            return items;
+        }, local, what);
+    }
+
+    /** {@link #gather} with the parser given each instance's whole answer. */
+    private <T> List<T> gatherBodies(String store, String path, Function<JsonNode, List<T>> parse, Supplier<List<T>> local, String what) {
         awaitRunning(what);
         Map<HostInfo, CompletableFuture<PeerClient.Response>> calls = new LinkedHashMap<>();
         for (StreamsMetadata m : retrying(what, () -> clientsOf(store))) {
@@ -352,9 +466,7 @@ public final class QueryService {
                     failures.add(host + " answered HTTP " + r.status() + ": " + r.error());
                     continue;
                 }
-                for (JsonNode item : r.body().path("items")) {
-                    all.add(parse.apply(item));
-                }
+                all.addAll(parse.apply(r.body()));
             } catch (PeerClient.PeerFailure e) {
                 failures.add(host + " did not answer (" + e.getMessage() + ")");
             } catch (RuntimeException e) {
