@@ -112,7 +112,8 @@ public final class DemoCommand implements Callable<Integer> {
         streamsApp.start();
         stopFirst = streamsApp;
         String api = "http://localhost:" + streamsApp.queryPort();
-        out.printf("streams:  running, query API at %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /health)%n", api);
+        out.printf("streams:  running, query API at %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /metrics/handoff, /health)%n", api);
+        out.printf("dashboard: %s/   (Prometheus text at %s/metrics)%n", api, api);
 
         FindingReported echoed = roundTrip(kafka, topics);
         out.printf("check:    wrote and read back finding %s (%s, %s) on %s%n", echoed.getFindingId(),
