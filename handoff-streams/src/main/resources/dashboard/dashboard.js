@@ -7,6 +7,7 @@
  *    data-metric="<name>" and data-value="<the API's raw value>" ("" where the API said null), with the
  *    human text as content. Names: captured, acknowledged, median_ms, p90_ms, no_ack_rate,
  *    no_ack_numerator, no_ack_denominator, pending, handoff_breaches, sla_status (GREEN/AMBER/RED/NONE);
+ *    A band of CRITICAL..LOW without findings keeps its line (tr data-band, data-empty="true") with no numbers;
  *  - the tiles carry data-metric (unrouted_depth, ownership_currency, captured_total,
  *    handoff_breaches_total) and data-value, without data-band;
  *  - when every fetch of one refresh has finished, body gets data-state="ready" or "error" and then
@@ -48,6 +49,11 @@
     NONE: 'NONE: no handoff outcome is known yet'
   };
   var NO_FINDINGS = 'No findings in this period';
+  var NO_TEAM = 'none';          // the API's key for findings without a team
+
+  function teamLabel(key) {
+    return key === NO_TEAM ? '(no team)' : key;
+  }
 
   var MINUTE = 60000, HOUR = 60 * MINUTE, DAY = 24 * HOUR;
   // Tick values of the log-scale duration axis.
@@ -144,6 +150,12 @@
   function fmtDateTime(ms, z) {
     return new Intl.DateTimeFormat('en-GB', {
       timeZone: safeZone(z || 'UTC'), day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
+    }).format(new Date(ms));
+  }
+
+  function fmtClock(ms, z) {
+    return new Intl.DateTimeFormat('en-GB', {
+      timeZone: safeZone(z || 'UTC'), hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'
     }).format(new Date(ms));
   }
 
@@ -295,7 +307,7 @@
   function ensureTeamOption(key) {
     if (!key) return;
     for (var i = 0; i < teamSel.options.length; i++) if (teamSel.options[i].value === key) return;
-    teamSel.append(el('option', { value: key }, key));
+    teamSel.append(el('option', { value: key }, teamLabel(key)));
   }
 
   /** The day range to ask for: {from, to}, {} for the server's default, or {error}. */
@@ -413,6 +425,7 @@
   function render(teamsResp, handoff, cycle, timeseries, team) {
     var any = handoff || cycle || timeseries || teamsResp;
     if (any && any.zone) zone = safeZone(any.zone);
+    $('scope-text').textContent = team === NO_TEAM ? 'Findings without a team' : team ? 'Team ' + team : 'All teams';
     renderHeader(handoff || cycle || timeseries || teamsResp, team);
     if (teamsResp) renderTeams(teamsResp);
 
@@ -446,7 +459,6 @@
     body.setAttribute('data-to', resp.to || '');
     body.setAttribute('data-zone', resp.zone || '');
     body.setAttribute('data-team', team || '');
-    $('scope-text').textContent = team ? 'Team ' + team : 'All teams';
     if (filter.period !== 'custom') {
       // keep the custom inputs primed with the range on show
       filter.from = resp.from || filter.from;
@@ -459,7 +471,8 @@
   function renderTeams(resp) {
     var keys = [];
     rowsOf(resp).forEach(function (row) {
-      if (row && typeof row.key === 'string' && row.key !== '' && keys.indexOf(row.key) < 0) keys.push(row.key);
+      if (!row || (row.dimension && row.dimension !== 'TEAM')) return;
+      if (typeof row.key === 'string' && row.key !== '' && keys.indexOf(row.key) < 0) keys.push(row.key);
     });
     keys.sort(function (a, b) { return a.localeCompare(b); });
     if (filter.team && keys.indexOf(filter.team) < 0) keys.push(filter.team);
@@ -467,7 +480,7 @@
     for (var i = 1; i < teamSel.options.length; i++) current.push(teamSel.options[i].value);
     if (current.join('\n') === keys.join('\n')) return;       // unchanged: leave an open select alone
     while (teamSel.options.length > 1) teamSel.remove(1);
-    keys.forEach(function (k) { teamSel.append(el('option', { value: k }, k)); });
+    keys.forEach(function (k) { teamSel.append(el('option', { value: k }, teamLabel(k))); });
     teamSel.value = filter.team;
   }
 
@@ -526,6 +539,16 @@
       tbody.append(el('tr', { class: 'placeholder' }, el('td', { colspan: 8 }, NO_FINDINGS)));
       return;
     }
+    // CRITICAL to LOW always have a line (saying so when a band had no findings); INFO and unknown bands only with data
+    var byBand = {};
+    rows.forEach(function (row) { byBand[row.band] = row; });
+    BANDS.slice(0, 4).forEach(function (band) {
+      if (byBand[band]) return;
+      tbody.append(el('tr', { 'data-band': band, 'data-empty': 'true', class: 'band-row empty-band' },
+        el('th', { scope: 'row', class: 'band-cell' },
+          el('span', { class: 'swatch', style: 'background:' + BAND_COLORS[band] }), BAND_LABELS[band]),
+        el('td', { colspan: 7, class: 'no-findings' }, NO_FINDINGS)));
+    });
     rows.forEach(function (row) {
       var band = row.band;
       var na = row.no_ack || {};
@@ -566,6 +589,10 @@
       );
       tbody.append(tr);
     });
+    // keep the band order, empty bands included
+    Array.prototype.slice.call(tbody.children).sort(function (a, b) {
+      return bandOrder({ band: a.getAttribute('data-band') }, { band: b.getAttribute('data-band') });
+    }).forEach(function (tr) { tbody.append(tr); });
   }
 
   // ------------------------------------------------------------------ charts
@@ -597,7 +624,7 @@
 
   function renderDistribution(rows) {
     var card = $('distribution-card');
-    if (!rows) return setCardMessage(card, 'Not available right now.');
+    if (!rows) return setCardMessage(card, 'Not available right now (see the error above).');
     var withData = rows.filter(function (r) {
       return Array.isArray(r.distribution) && r.distribution.some(function (b) { return b && b.count > 0; });
     });
@@ -624,6 +651,7 @@
         data: counts.map(function (c) { return share ? (total ? 100 * c / total : 0) : c; }),
         backgroundColor: BAND_COLORS[r.band] || '#999',
         borderRadius: 2,
+        maxBarThickness: 44,
         categoryPercentage: 0.8,
         barPercentage: 0.9
       };
@@ -659,7 +687,7 @@
   function renderModes(rows, kind) {
     var card = $(kind === 'breach' ? 'breach-modes-card' : 'noack-modes-card');
     var canvasId = kind === 'breach' ? 'breach-modes-chart' : 'noack-modes-chart';
-    if (!rows) return setCardMessage(card, 'Not available right now.');
+    if (!rows) return setCardMessage(card, 'Not available right now (see the error above).');
     if (!rows.length) return setCardMessage(card, NO_FINDINGS);
     var modes = [];
     var byBand = rows.map(function (r) {
@@ -688,6 +716,7 @@
         backgroundColor: BAND_COLORS[b.band] || '#999',
         borderColor: '#fff',
         borderWidth: { right: 1 },
+        maxBarThickness: 30,
         barPercentage: 0.75,
         categoryPercentage: 0.9
       };
@@ -722,7 +751,7 @@
   function renderStages(rows) {
     var card = $('stages-card');
     var table = $('stages-table');
-    if (!rows) return setCardMessage(card, 'Not available right now.');
+    if (!rows) return setCardMessage(card, 'Not available right now (see the error above).');
     if (!rows.length) return setCardMessage(card, NO_FINDINGS);
     var present = [];
     rows.forEach(function (r) {
@@ -753,11 +782,15 @@
     rows.forEach(function (r) {
       var byStage = {};
       (Array.isArray(r.stages) ? r.stages : []).forEach(function (s) { if (s && s.stage) byStage[s.stage] = s; });
-      var slowest = null;
+      var slowest = null, measured = 0;
       present.forEach(function (s) {
         var st = byStage[s];
-        if (st && isNum(st.median_ms) && (!slowest || st.median_ms > byStage[slowest].median_ms)) slowest = s;
+        if (!st || !isNum(st.median_ms)) return;
+        measured += 1;
+        if (!slowest || st.median_ms > byStage[slowest].median_ms) slowest = s;
       });
+      // only worth pointing at when there is something to compare
+      if (measured < 2 || !(byStage[slowest].median_ms > 0)) slowest = null;
       var tr = el('tr', { 'data-band': r.band },
         el('th', { scope: 'row', class: 'band-cell' },
           el('span', { class: 'swatch', style: 'background:' + (BAND_COLORS[r.band] || '#999') }), BAND_LABELS[r.band] || r.band));
@@ -771,7 +804,7 @@
             + ', p90 ' + fmtDuration(st.p90_ms)
         },
         el('span', { class: 'val' }, fmtDuration(st.median_ms)),
-        el('span', { class: 'sub' }, 'p90 ' + fmtDuration(st.p90_ms))));
+        el('span', { class: 'sub' }, isNum(st.p90_ms) ? 'p90 ' + fmtDuration(st.p90_ms) : '\u00a0')));
       });
       tbody.append(tr);
     });
@@ -780,7 +813,7 @@
 
   function renderUnrouted(ts) {
     var card = $('unrouted-card');
-    if (!ts) return setCardMessage(card, 'Not available right now.');
+    if (!ts) return setCardMessage(card, 'Not available right now (see the error above).');
     var points = (Array.isArray(ts.unrouted_depth) ? ts.unrouted_depth : [])
       .map(function (p) { return p ? { x: Date.parse(p.at), y: p.depth } : null; })
       .filter(function (p) { return p && isNum(p.x) && isNum(p.y); })
@@ -831,7 +864,9 @@
               includeBounds: false,
               maxTicksLimit: 12,
               maxRotation: 0,
-              callback: function (v) { return span > 2 * DAY ? fmtShortDate(v, z) : fmtDateTime(v, z); }
+              callback: function (v) {
+                return span > 2 * DAY ? fmtShortDate(v, z) : span > 10 * MINUTE ? fmtDateTime(v, z) : fmtClock(v, z);
+              }
             },
             grid: { display: false }
           },
@@ -843,7 +878,8 @@
 
   /** A whole number of hours or days between x-axis ticks, so that ticks fall on round times. */
   function timeStep(span) {
-    var steps = [HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY];
+    var steps = [1000, 5000, 15000, 30000, MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR,
+      12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY, 91 * DAY];
     for (var i = 0; i < steps.length; i++) if (span / steps[i] <= 10) return steps[i];
     return 182 * DAY;
   }
@@ -861,7 +897,11 @@
 
   function renderCycle(rows) {
     var card = $('cycle-card');
-    if (!rows) return setCardMessage(card, 'Not available right now.');
+    if (!rows) return setCardMessage(card, 'Not available right now (see the error above).');
+    if (!rows.length) return setCardMessage(card, NO_FINDINGS);
+    rows = rows.filter(function (r) {
+      return SEGMENTS.some(function (s) { return r[s] && isNum(r[s].median_ms); });
+    });
     var values = [];
     rows.forEach(function (r) {
       SEGMENTS.forEach(function (s) {
@@ -870,7 +910,6 @@
         if (seg && isNum(seg.p90_ms) && seg.p90_ms > 0) values.push(seg.p90_ms);
       });
     });
-    if (!rows.length) return setCardMessage(card, NO_FINDINGS);
     if (!values.length) return setCardMessage(card, 'No completed cycle segments in this period');
     if (!chartsReady()) return chartUnavailable(card);
     setCardMessage(card, null);
@@ -893,6 +932,7 @@
           backgroundColor: q === 'median_ms' ? SEGMENT_COLORS[s] : alpha(SEGMENT_COLORS[s], 0.35),
           borderColor: SEGMENT_COLORS[s],
           borderWidth: q === 'median_ms' ? 0 : 1,
+          maxBarThickness: 36,
           categoryPercentage: 0.86,
           barPercentage: 0.92
         });

@@ -139,13 +139,43 @@ final class MetricsJson {
             p.put("pending", h.getPending());
         }
         ArrayNode depth = body.putArray("unrouted_depth");
-        gauges.ifPresent(g -> g.history().forEach(s -> {
+        gauges.ifPresent(g -> downsample(g.history(), MAX_DEPTH_POINTS).forEach(s -> {
             ObjectNode p = depth.addObject();
             Json.put(p, "at", s.at());
             p.put("depth", s.unroutedDepth());
             Json.put(p, "oldest_unrouted_at", s.oldestUnroutedAt());
         }));
         return body;
+    }
+
+    /** At most this many depth points per answer: a chart cannot show more, and 90 days of minutes is 130 000. */
+    static final int MAX_DEPTH_POINTS = 720;
+
+    /**
+     * Thins a time-ordered history to at most {@code max} points: consecutive points are grouped evenly and
+     * each group keeps its deepest point, so a peak in the queue is never thinned away.
+     */
+    static List<GaugeSnapshot> downsample(List<GaugeSnapshot> history, int max) {
+        if (history.size() <= max) {
+            return history;
+        }
+        List<GaugeSnapshot> out = new java.util.ArrayList<>(max);
+        double per = (double) history.size() / max;
+        for (int g = 0; g < max; g++) {
+            int from = (int) Math.floor(g * per);
+            int to = Math.min(history.size(), (int) Math.floor((g + 1) * per));
+            GaugeSnapshot deepest = null;
+            for (int i = from; i < to; i++) {
+                GaugeSnapshot s = history.get(i);
+                if (deepest == null || s.unroutedDepth() > deepest.unroutedDepth()) {
+                    deepest = s;
+                }
+            }
+            if (deepest != null) {
+                out.add(deepest);
+            }
+        }
+        return out;
     }
 
     static ObjectNode gauges(GaugeSnapshot g) {
@@ -222,6 +252,7 @@ final class MetricsJson {
         body.put("to", req.to().toString());
         body.put("zone", zone);
         Json.put(body, "as_of", asOf);
+        body.put("today", asOf.atZone(java.time.ZoneId.of(zone)).toLocalDate().toString());
         body.put("dimension", req.dimension().name());
         if (req.key() != null) {
             body.put("key", req.key());

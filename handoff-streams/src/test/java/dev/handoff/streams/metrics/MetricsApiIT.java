@@ -11,6 +11,7 @@ import dev.handoff.schemas.Topics;
 import dev.handoff.streams.Fixtures;
 import dev.handoff.streams.HandoffStreamsApp;
 import dev.handoff.streams.StreamsSettings;
+import dev.handoff.streams.dashboard.DashboardBrowser;
 import dev.handoff.streams.stages.StoreNames;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -23,6 +24,7 @@ import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -264,6 +266,65 @@ public class MetricsApiIT {
         Answer c = get(0, "/metrics/handoff?severty=HIGH");
         assertEquals(400, c.status);
         assertTrue(c.body.path("error").asText().contains("unknown parameter 'severty'"), c.body.toString());
+    }
+
+
+    @Test
+    void theDashboardInARealBrowserShowsTheApisNumbers() throws Exception {
+        if (!DashboardBrowser.available()) {
+            String why = "the dashboard test needs Debian's chromium and chromium-driver (.ci/run installs them): "
+                    + DashboardBrowser.unavailableReason();
+            if (System.getenv("HANDOFF_REQUIRE_BROWSER") != null) {
+                throw new AssertionError(why);
+            }
+            Assumptions.abort(why);
+        }
+        Path shots = Path.of("target", "dashboard-screenshots");
+        java.nio.file.Files.createDirectories(shots);
+        try (DashboardBrowser browser = new DashboardBrowser()) {
+            browser.open(base(1) + "/");
+            browser.awaitLoaded(0, Duration.ofSeconds(30));
+            assertEquals("ready", browser.state(), "banner: " + browser.errorBanner());
+            JsonNode api = get(1, "/metrics/handoff").body;
+            assertPageShows(browser, api);
+            assertEquals(api.path("gauges").path("unrouted_depth").asText(), browser.tile("unrouted_depth"));
+            assertEquals(api.path("gauges").path("ownership_currency").asDouble(), Double.parseDouble(browser.tile("ownership_currency")), 1e-12);
+            assertTrue(browser.teams().contains("payments"), "the team filter lists the teams: " + browser.teams());
+            browser.fullPageScreenshot(shots.resolve("all-teams.png"));
+            assertEquals(List.of(), browser.consoleErrors(), "no errors in the browser console");
+
+            browser.selectTeam("payments");
+            assertEquals("ready", browser.state(), "banner: " + browser.errorBanner());
+            assertPageShows(browser, get(1, "/metrics/handoff?dimension=TEAM&key=payments").body);
+            browser.fullPageScreenshot(shots.resolve("team-payments.png"));
+        }
+    }
+
+    /** Every band row of the API answer appears on the page with the same raw values. */
+    private static void assertPageShows(DashboardBrowser browser, JsonNode api) {
+        assertTrue(api.path("rows").size() >= 1, api.toString());
+        for (JsonNode row : api.path("rows")) {
+            String band = row.path("band").asText();
+            assertEquals(row.path("captured").asText(), browser.value(band, "captured"), band + " captured");
+            assertEquals(row.path("acknowledged").asText(), browser.value(band, "acknowledged"), band + " acknowledged");
+            assertEquals(text(row.path("median_ms")), browser.value(band, "median_ms"), band + " median");
+            assertEquals(text(row.path("p90_ms")), browser.value(band, "p90_ms"), band + " p90");
+            assertEquals(row.path("no_ack").path("numerator").asText(), browser.value(band, "no_ack_numerator"), band + " N");
+            assertEquals(row.path("no_ack").path("denominator").asText(), browser.value(band, "no_ack_denominator"), band + " A+N");
+            assertEquals(row.path("no_ack").path("pending").asText(), browser.value(band, "pending"), band + " pending");
+            String rate = browser.value(band, "no_ack_rate");
+            if (row.path("no_ack").path("rate").isNull()) {
+                assertEquals("", rate, band + " no-ack rate");
+            } else {
+                assertEquals(row.path("no_ack").path("rate").asDouble(), Double.parseDouble(rate), 1e-12, band + " no-ack rate");
+            }
+            assertEquals(row.path("handoff_breaches").path("count").asText(), browser.value(band, "handoff_breaches"), band + " breaches");
+            assertEquals(row.path("sla").path("status").asText(), browser.value(band, "sla_status"), band + " SLA status");
+        }
+    }
+
+    private static String text(JsonNode value) {
+        return value.isNull() ? "" : value.asText();
     }
 
     // ------------------------------------------------------------------ helpers
