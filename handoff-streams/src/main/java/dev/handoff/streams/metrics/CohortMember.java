@@ -86,11 +86,12 @@ public record CohortMember(String findingId, Instant handoffStart, Instant ackno
 
     /**
      * The earliest moment after {@code asOf} at which this member's as_of-dependent outcome can change
-     * with no new event (a window or deadline passing); null when none can.
+     * with no new event (a window or deadline passing, or an ack or verification stamped later than the
+     * clock that computed the row, which only counts once that time is reached); null when none can.
      */
     public Instant nextChangeAfter(Instant asOf) {
         Instant next = null;
-        for (Instant t : new Instant[] {noAckDeadline, handoffDeadline, remediationDeadline}) {
+        for (Instant t : new Instant[] {noAckDeadline, handoffDeadline, remediationDeadline, acknowledgedAt, verifiedAt}) {
             if (t != null && t.isAfter(asOf) && (next == null || t.isBefore(next))) {
                 next = t;
             }

@@ -38,6 +38,11 @@ class CohortMemberTest {
         assertEquals(T0.plus(Duration.ofDays(3)), m.nextChangeAfter(T0.plus(Duration.ofHours(8))));
         assertNull(m.nextChangeAfter(T0.plus(Duration.ofDays(31))));
         assertEquals(EnumSet.of(FailureMode.UNCLASSIFIED), m.attributedModes());
+
+        CohortMember ackedAhead = new CohortMember("f1-abd", T0, T0.plusSeconds(90), false, T0.plus(Duration.ofDays(3)), null, null, null,
+                EnumSet.noneOf(FailureMode.class), false, 0, Map.of(), Map.of());
+        assertEquals(T0.plusSeconds(90), ackedAhead.nextChangeAfter(T0),
+                "an ack stamped after the row's clock counts once that time comes, so the row must refresh then");
     }
 
     @Test
