@@ -80,13 +80,13 @@ public class MetricsQueryBenchmark {
     /** (a) The full dashboard read: TEAM, every team, 4 bands, 90 days, merged per (band, team). */
     @Benchmark
     public List<MetricRows.Row> dashboard() {
-        return MetricRows.read(fixture.handoffDays, fixture.cycleDays, allTeams, MetricsStoreFixture.ZONE, MetricsStoreFixture.NOW);
+        return MetricRows.read(fixture.handoffDays, fixture.cycleDays, allTeams, MetricsStoreFixture.ZONE, MetricsStoreFixture.NOW, MetricRows.Parts.HANDOFF);
     }
 
     /** (b) One team: 4 bands, 90 days. */
     @Benchmark
     public List<MetricRows.Row> oneTeam() {
-        return MetricRows.read(fixture.handoffDays, fixture.cycleDays, oneTeam, MetricsStoreFixture.ZONE, MetricsStoreFixture.NOW);
+        return MetricRows.read(fixture.handoffDays, fixture.cycleDays, oneTeam, MetricsStoreFixture.ZONE, MetricsStoreFixture.NOW, MetricRows.Parts.HANDOFF);
     }
 
     /** (c) (a) plus the response body of /metrics/handoff: MetricsJson.handoff rendered and written by Jackson. */

@@ -33,6 +33,7 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
@@ -133,6 +134,22 @@ public final class MetricsStoreFixture implements AutoCloseable {
                 put(new CohortKey(MetricDimension.ALL, CohortKey.ALL, band, day), all);
             }
         }
+        // As the metrics processor does: every ISO week and month of each series, merged from its days.
+        for (SeverityBand band : BANDS) {
+            for (int t = -1; t < teams; t++) {
+                CohortKey series = t < 0 ? new CohortKey(MetricDimension.ALL, CohortKey.ALL, band, first)
+                        : new CohortKey(MetricDimension.TEAM, team(t), band, first);
+                for (WindowGranularity g : List.of(WindowGranularity.WEEK, WindowGranularity.MONTH)) {
+                    for (LocalDate d = Windows.firstDay(g, first); !d.isAfter(LAST_DAY); d = Windows.lastDay(g, d).plusDays(1)) {
+                        CohortKey at = new CohortKey(series.dimension(), series.key(), band, d);
+                        CohortAccumulator acc = MetricRows.mergePeriod(handoffDays, cycleDays, g, at).compactSketches(true);
+                        CohortAccumulator.Window w = Windows.window(g, d, ZONE, at);
+                        handoffDays.put(MetricRows.periodKey(g, at), acc.handoffWindow(w, NOW));
+                        cycleDays.put(MetricRows.periodKey(g, at), acc.cycleWindow(w, NOW));
+                    }
+                }
+            }
+        }
         handoffDays.flush();
         cycleDays.flush();
         System.out.println();
@@ -144,6 +161,7 @@ public final class MetricsStoreFixture implements AutoCloseable {
 
     private void put(CohortKey key, CohortAccumulator acc) {
         CohortAccumulator.Window w = Windows.window(WindowGranularity.DAY, key.day(), ZONE, key);
+        acc.compactSketches(true); // stored rows carry compact sketches, as the metrics processor stores them
         HandoffWindow h = acc.handoffWindow(w, NOW);
         CycleWindow c = acc.cycleWindow(w, NOW);
         handoffDays.put(key.id(), h);

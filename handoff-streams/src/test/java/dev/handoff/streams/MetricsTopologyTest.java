@@ -167,6 +167,22 @@ class MetricsTopologyTest {
         assertWithinOnePercent(Duration.ofHours(6).toMillis(), week.getMaxMs(), "max over both days");
         assertEquals(2, LatencySketches.fromAvro(week.getSketch()).getCount(), 0.0);
 
+        // A range query over the whole week reads the stored WEEK row; over two days it reads the DAY rows: same answer.
+        org.apache.kafka.streams.state.KeyValueStore<String, HandoffWindow> days = driver.getKeyValueStore(
+                dev.handoff.streams.metrics.MetricsNames.HANDOFF_DAYS_STORE);
+        org.apache.kafka.streams.state.KeyValueStore<String, CycleWindow> cycles = driver.getKeyValueStore(
+                dev.handoff.streams.metrics.MetricsNames.CYCLE_DAYS_STORE);
+        for (String to : List.of("2026-11-08", "2026-11-03")) {
+            List<dev.handoff.streams.metrics.MetricRows.Row> rows = dev.handoff.streams.metrics.MetricRows.read(days, cycles,
+                    new dev.handoff.streams.metrics.MetricRows.Selection(java.time.LocalDate.parse("2026-11-02"), java.time.LocalDate.parse(to),
+                            java.util.EnumSet.of(SeverityBand.MEDIUM), MetricDimension.ALL, "all", null),
+                    ZoneId.of("UTC"), wall, dev.handoff.streams.metrics.MetricRows.Parts.BOTH);
+            assertEquals(1, rows.size(), "to " + to);
+            assertEquals(2, rows.get(0).handoff().getCaptured(), "to " + to);
+            assertEquals(week.getMedianMs(), rows.get(0).handoff().getMedianMs(), "to " + to);
+            assertEquals(2, rows.get(0).cycle().getHandoff().getCount(), "to " + to);
+        }
+
         HandoffWindow month = latest.get(rowKey(WindowGranularity.MONTH, "2026-11-01", SeverityBand.MEDIUM, MetricDimension.ALL, "all"));
         assertNotNull(month, "a month row keyed by its first day");
         assertEquals(2, month.getCaptured());

@@ -51,6 +51,7 @@ public final class CohortAccumulator {
     private final Map<Stage, DDSketch> stages = new EnumMap<>(Stage.class);
     private final Map<HandoffMetrics.Segment, DDSketch> segments = new EnumMap<>(HandoffMetrics.Segment.class);
     private Instant latestAsOf;
+    private boolean compact;
 
     /** @param asOf the time as_of-dependent outcomes of members are computed at */
     public CohortAccumulator(Instant asOf) {
@@ -142,9 +143,20 @@ public final class CohortAccumulator {
     }
 
     private static void mergeInto(DDSketch target, LatencySketch part) {
-        if (part != null) {
-            target.mergeWith(LatencySketches.fromAvro(part));
-        }
+        LatencySketches.mergeInto(target, part);
+    }
+
+    /**
+     * Rows built after this call carry their sketches in {@link LatencySketches#COMPACT_ENCODING}: for the
+     * stores and instance-to-instance answers, never for published topics.
+     */
+    public CohortAccumulator compactSketches(boolean compact) {
+        this.compact = compact;
+        return this;
+    }
+
+    private LatencySketch sketch(DDSketch sketch) {
+        return compact ? LatencySketches.toAvroCompact(sketch) : LatencySketches.toAvro(sketch);
     }
 
     // ------------------------------------------------------------------ results
@@ -193,7 +205,7 @@ public final class CohortAccumulator {
                 .setReopened(reopened)
                 .setAckAmbiguityRate(HandoffMetrics.ackAmbiguityRate(inferred, acknowledged).orElse(null))
                 .setStages(stageLatencies())
-                .setSketch(LatencySketches.toAvro(body))
+                .setSketch(sketch(body))
                 .setUnroutedDepth(null)
                 .setOldestUnroutedAt(null)
                 .setOwnershipCurrency(null)
@@ -222,10 +234,10 @@ public final class CohortAccumulator {
                 .setTriage(stats(segments.get(HandoffMetrics.Segment.TRIAGE)))
                 .setFix(stats(segments.get(HandoffMetrics.Segment.FIX)))
                 .setVerification(stats(segments.get(HandoffMetrics.Segment.VERIFICATION)))
-                .setHandoffSketch(LatencySketches.toAvro(segments.get(HandoffMetrics.Segment.HANDOFF)))
-                .setTriageSketch(LatencySketches.toAvro(segments.get(HandoffMetrics.Segment.TRIAGE)))
-                .setFixSketch(LatencySketches.toAvro(segments.get(HandoffMetrics.Segment.FIX)))
-                .setVerificationSketch(LatencySketches.toAvro(segments.get(HandoffMetrics.Segment.VERIFICATION)))
+                .setHandoffSketch(sketch(segments.get(HandoffMetrics.Segment.HANDOFF)))
+                .setTriageSketch(sketch(segments.get(HandoffMetrics.Segment.TRIAGE)))
+                .setFixSketch(sketch(segments.get(HandoffMetrics.Segment.FIX)))
+                .setVerificationSketch(sketch(segments.get(HandoffMetrics.Segment.VERIFICATION)))
                 .build();
     }
 
@@ -233,7 +245,7 @@ public final class CohortAccumulator {
         List<StageLatency> out = new ArrayList<>();
         for (Stage stage : DURATION_STAGES) {
             DDSketch sketch = stages.get(stage);
-            out.add(StageLatency.newBuilder().setStage(stage).setStats(stats(sketch)).setSketch(LatencySketches.toAvro(sketch)).build());
+            out.add(StageLatency.newBuilder().setStage(stage).setStats(stats(sketch)).setSketch(sketch(sketch)).build());
         }
         return out;
     }

@@ -183,27 +183,34 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
             handoffDays.delete(id);
             cycleDays.delete(id);
         } else {
-            handoffDays.put(id, handoff);
-            cycleDays.put(id, cycle);
+            acc.compactSketches(true);
+            handoffDays.put(id, acc.handoffWindow(window, now));
+            cycleDays.put(id, acc.cycleWindow(window, now));
         }
         forward(WindowGranularity.DAY, cohort, handoff, cycle, now);
     }
 
+    /**
+     * Re-merges the ISO week or calendar month holding {@code anyDay} from the series' stored days, keeps it
+     * (under {@link MetricRows#periodKey}, so range queries read a month as one row) and publishes it.
+     */
     private void emitMerged(WindowGranularity granularity, CohortKey anyDay, Instant now) {
         LocalDate first = Windows.firstDay(granularity, anyDay.day());
-        LocalDate last = Windows.lastDay(granularity, anyDay.day());
-        CohortAccumulator acc = new CohortAccumulator(Instant.EPOCH);
-        String from = anyDay.series() + first;
-        String to = anyDay.series() + last;
-        try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(from, to)) {
-            it.forEachRemaining(kv -> acc.add(kv.value));
-        }
-        try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(from, to)) {
-            it.forEachRemaining(kv -> acc.add(kv.value));
-        }
+        CohortAccumulator acc = MetricRows.mergePeriod(handoffDays, cycleDays, granularity, anyDay);
         CohortAccumulator.Window window = Windows.window(granularity, first, settings.zone(), anyDay);
-        forward(granularity, new CohortKey(anyDay.dimension(), anyDay.key(), anyDay.band(), first),
-                withGauges(acc.handoffWindow(window, now), now), acc.cycleWindow(window, now), now);
+        CohortKey firstDay = new CohortKey(anyDay.dimension(), anyDay.key(), anyDay.band(), first);
+        String stored = MetricRows.periodKey(granularity, firstDay);
+        HandoffWindow handoff = withGauges(acc.handoffWindow(window, now), now);
+        CycleWindow cycle = acc.cycleWindow(window, now);
+        if (acc.captured() == 0) {
+            handoffDays.delete(stored);
+            cycleDays.delete(stored);
+        } else {
+            acc.compactSketches(true);
+            handoffDays.put(stored, acc.handoffWindow(window, now));
+            cycleDays.put(stored, acc.cycleWindow(window, now));
+        }
+        forward(granularity, firstDay, handoff, cycle, now);
     }
 
     /** Rows of the whole workspace whose window holds {@code now} carry the now-gauges. */

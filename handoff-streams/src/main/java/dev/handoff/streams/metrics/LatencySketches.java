@@ -170,6 +170,63 @@ public final class LatencySketches {
         return OptionalLong.of(Math.round(sketch.getMaxValue()));
     }
 
+    /**
+     * Encoding of the rows Handoff keeps in its own stores and sends between instances: DDSketch's
+     * compact variable-length encoding ({@link DDSketch#encode}), an order of magnitude smaller than the
+     * protobuf for cohort-sized sketches (which writes every bin of the span) and merged straight into a
+     * target without an intermediate sketch. Published topics always carry {@value #ENCODING}.
+     */
+    public static final String COMPACT_ENCODING = "ddsketch-compact";
+
+    /** The sketch in the compact encoding, for stores and instance-to-instance answers. */
+    public static LatencySketch toAvroCompact(DDSketch sketch) {
+        Objects.requireNonNull(sketch, "sketch");
+        com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput out =
+                com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput.withInitialCapacity(64);
+        try {
+            sketch.encode(out, false);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return LatencySketch.newBuilder()
+                .setEncoding(COMPACT_ENCODING)
+                .setRelativeAccuracy(RELATIVE_ACCURACY)
+                .setBytes(ByteBuffer.wrap(out.trimmedCopy()))
+                .build();
+    }
+
+    /**
+     * Adds the latencies of {@code part} (either encoding) to {@code target}. Compact parts are decoded
+     * straight into the target, which is what makes range queries over thousands of rows cheap.
+     */
+    public static void mergeInto(DDSketch target, LatencySketch part) {
+        Objects.requireNonNull(target, "target");
+        if (part == null) {
+            return;
+        }
+        if (COMPACT_ENCODING.equals(String.valueOf(part.getEncoding()))) {
+            checkAccuracy(part);
+            ByteBuffer buffer = part.getBytes().duplicate();
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            try {
+                target.decodeAndMergeWith(com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput.wrap(bytes));
+            } catch (java.io.IOException | RuntimeException e) {
+                throw new IllegalArgumentException("not a Handoff latency sketch (" + COMPACT_ENCODING + ", " + bytes.length
+                        + " bytes): " + e, e);
+            }
+            return;
+        }
+        target.mergeWith(fromAvro(part));
+    }
+
+    private static void checkAccuracy(LatencySketch record) {
+        if (record.getRelativeAccuracy() != RELATIVE_ACCURACY) {
+            throw new IllegalArgumentException("unsupported LatencySketch relative_accuracy "
+                    + record.getRelativeAccuracy() + "; Handoff sketches use " + RELATIVE_ACCURACY);
+        }
+    }
+
     /** The sketch as the Avro record published on the metrics topic. */
     public static LatencySketch toAvro(DDSketch sketch) {
         return LatencySketch.newBuilder()
@@ -188,9 +245,14 @@ public final class LatencySketches {
     public static DDSketch fromAvro(LatencySketch record) {
         Objects.requireNonNull(record, "record");
         String encoding = String.valueOf(record.getEncoding());
+        if (COMPACT_ENCODING.equals(encoding)) {
+            DDSketch sketch = create();
+            mergeInto(sketch, record);
+            return sketch;
+        }
         if (!ENCODING.equals(encoding)) {
             throw new IllegalArgumentException("unsupported LatencySketch encoding '" + encoding
-                    + "'; only '" + ENCODING + "' is supported");
+                    + "'; only '" + ENCODING + "' and '" + COMPACT_ENCODING + "' are supported");
         }
         if (record.getRelativeAccuracy() != RELATIVE_ACCURACY) {
             throw new IllegalArgumentException("unsupported LatencySketch relative_accuracy "

@@ -46,32 +46,147 @@ public final class MetricRows {
     private MetricRows() {
     }
 
-    /** This instance's part of the answer: the day rows of its local stores, merged per group. */
+    /** What a query needs: the handoff numbers, the cycle segments, or both. */
+    public enum Parts { HANDOFF, CYCLE, BOTH }
+
+    /**
+     * This instance's part of the answer from its local stores, merged per group. A whole-range answer
+     * reads, per series, the stored MONTH and WEEK rows the range covers whole and the DAY rows at its
+     * edges (about 15 rows for 90 days instead of 90); a time series reads the days. With no key, the
+     * series of the dimension are found by skipping from one series to the next, never reading days
+     * outside the range.
+     */
     public static List<Row> read(ReadOnlyKeyValueStore<String, HandoffWindow> handoffDays, ReadOnlyKeyValueStore<String, CycleWindow> cycleDays,
-                                 Selection s, ZoneId zone, Instant recordedTime) {
+                                 Selection s, ZoneId zone, Instant recordedTime, Parts parts) {
+        boolean handoff = parts != Parts.CYCLE;
+        boolean cycle = parts != Parts.HANDOFF;
         Map<String, Group> groups = new LinkedHashMap<>();
-        for (String[] range : ranges(s)) {
-            try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(range[0], range[1])) {
-                while (it.hasNext()) {
-                    KeyValue<String, HandoffWindow> kv = it.next();
-                    CohortKey cohort = CohortKey.parse(kv.key);
-                    if (matches(cohort, s)) {
-                        groups.computeIfAbsent(groupId(cohort, s), g -> new Group(window(cohort, s, zone))).acc.add(kv.value);
+        for (String series : series(handoff ? handoffDays : cycleDays, s)) {
+            CohortKey first = CohortKey.parse(series + s.from());
+            if (s.granularity() == null) {
+                Group g = groups.computeIfAbsent(series, x -> new Group(window(first, s, zone)));
+                for (String key : coveringKeys(first, s.from(), s.to())) {
+                    if (handoff) {
+                        HandoffWindow h = handoffDays.get(key);
+                        if (h != null) {
+                            g.acc.add(h);
+                            g.rows++;
+                        }
+                    }
+                    if (cycle) {
+                        CycleWindow c = cycleDays.get(key);
+                        if (c != null) {
+                            g.acc.add(c);
+                            g.rows++;
+                        }
                     }
                 }
-            }
-            try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(range[0], range[1])) {
-                while (it.hasNext()) {
-                    KeyValue<String, CycleWindow> kv = it.next();
-                    CohortKey cohort = CohortKey.parse(kv.key);
-                    Group g = matches(cohort, s) ? groups.get(groupId(cohort, s)) : null;
-                    if (g != null) {
-                        g.acc.add(kv.value);
+            } else {
+                String from = series + s.from();
+                String to = series + s.to();
+                if (handoff) {
+                    try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(from, to)) {
+                        while (it.hasNext()) {
+                            KeyValue<String, HandoffWindow> kv = it.next();
+                            CohortKey day = CohortKey.parse(kv.key);
+                            groups.computeIfAbsent(groupId(day, s), x -> new Group(window(day, s, zone))).add(kv.value);
+                        }
+                    }
+                }
+                if (cycle) {
+                    try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(from, to)) {
+                        while (it.hasNext()) {
+                            KeyValue<String, CycleWindow> kv = it.next();
+                            CohortKey day = CohortKey.parse(kv.key);
+                            groups.computeIfAbsent(groupId(day, s), x -> new Group(window(day, s, zone))).add(kv.value);
+                        }
                     }
                 }
             }
         }
+        groups.values().removeIf(g -> g.rows == 0);
         return build(groups.values(), recordedTime);
+    }
+
+    /**
+     * The ISO week or calendar month holding {@code anyDay}, merged from the series' stored day rows (what
+     * the metrics processor stores under {@link #periodKey} and publishes).
+     */
+    public static CohortAccumulator mergePeriod(ReadOnlyKeyValueStore<String, HandoffWindow> handoffDays,
+                                                ReadOnlyKeyValueStore<String, CycleWindow> cycleDays,
+                                                WindowGranularity granularity, CohortKey anyDay) {
+        CohortAccumulator acc = new CohortAccumulator(Instant.EPOCH);
+        String from = anyDay.series() + Windows.firstDay(granularity, anyDay.day());
+        String to = anyDay.series() + Windows.lastDay(granularity, anyDay.day());
+        try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(from, to)) {
+            it.forEachRemaining(kv -> acc.add(kv.value));
+        }
+        try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(from, to)) {
+            it.forEachRemaining(kv -> acc.add(kv.value));
+        }
+        return acc;
+    }
+
+    /** Store key of a merged WEEK or MONTH row: the series, then {@code W} or {@code M} and its first day (sorts after every day). */
+    public static String periodKey(WindowGranularity granularity, CohortKey firstDay) {
+        return switch (granularity) {
+            case DAY -> firstDay.id();
+            case WEEK -> firstDay.series() + "W" + firstDay.day();
+            case MONTH -> firstDay.series() + "M" + firstDay.day();
+        };
+    }
+
+    /** The fewest stored rows that cover {@code from..to} exactly: whole months, then whole ISO weeks, then days. */
+    static List<String> coveringKeys(CohortKey series, LocalDate from, LocalDate to) {
+        List<String> keys = new ArrayList<>();
+        LocalDate d = from;
+        while (!d.isAfter(to)) {
+            CohortKey at = new CohortKey(series.dimension(), series.key(), series.band(), d);
+            LocalDate monthEnd = Windows.lastDay(WindowGranularity.MONTH, d);
+            LocalDate weekEnd = Windows.lastDay(WindowGranularity.WEEK, d);
+            if (d.getDayOfMonth() == 1 && !monthEnd.isAfter(to)) {
+                keys.add(periodKey(WindowGranularity.MONTH, at));
+                d = monthEnd.plusDays(1);
+            } else if (d.getDayOfWeek() == java.time.DayOfWeek.MONDAY && !weekEnd.isAfter(to)
+                    && weekEnd.getMonth() == d.getMonth()) {
+                // A week that crosses into the next month would overlap that month's row: use its days instead.
+                keys.add(periodKey(WindowGranularity.WEEK, at));
+                d = weekEnd.plusDays(1);
+            } else {
+                keys.add(at.id());
+                d = d.plusDays(1);
+            }
+        }
+        return keys;
+    }
+
+    /** The series to read: one per band for a known key, else every series of the dimension in the store. */
+    private static List<String> series(ReadOnlyKeyValueStore<String, ?> store, Selection s) {
+        List<String> out = new ArrayList<>();
+        if (s.key() != null) {
+            for (SeverityBand band : s.bands()) {
+                out.add(CohortKey.series(s.dimension(), s.key(), band));
+            }
+            return out;
+        }
+        String end = s.dimension().name() + "|\uffff";
+        String cursor = s.dimension().name() + "|";
+        while (true) {
+            String next;
+            try (KeyValueIterator<String, ?> it = store.range(cursor, end)) {
+                if (!it.hasNext()) {
+                    break;
+                }
+                next = it.peekNextKey();
+            }
+            String series = CohortKey.seriesOf(next);
+            String[] parts = series.split("\\|", -1);
+            if (parts.length >= 3 && s.bands().contains(SeverityBand.valueOf(parts[2]))) {
+                out.add(series);
+            }
+            cursor = series + "\uffff";
+        }
+        return out;
     }
 
     /** Merges partial answers (from several instances) that describe the same group. */
@@ -83,6 +198,7 @@ public final class MetricRows {
             Group g = groups.computeIfAbsent(id, x -> new Group(new CohortAccumulator.Window(h.getGranularity(), h.getWindowStart(),
                     h.getWindowEnd(), h.getBand(), h.getDimension(), h.getDimensionKey())));
             g.acc.add(h);
+                            g.rows++;
             if (r.cycle() != null) {
                 g.acc.add(r.cycle());
             }
@@ -93,29 +209,11 @@ public final class MetricRows {
     private static List<Row> build(Collection<Group> groups, Instant recordedTime) {
         List<Row> out = new ArrayList<>();
         for (Group g : groups) {
+            g.acc.compactSketches(true);
             out.add(new Row(g.acc.handoffWindow(g.window, recordedTime), g.acc.cycleWindow(g.window, recordedTime)));
         }
         out.sort(ORDER);
         return out;
-    }
-
-    /** Key ranges to scan: one per band when the key is known, else the whole dimension. */
-    private static List<String[]> ranges(Selection s) {
-        List<String[]> out = new ArrayList<>();
-        if (s.key() != null) {
-            for (SeverityBand band : s.bands()) {
-                String series = CohortKey.series(s.dimension(), s.key(), band);
-                out.add(new String[] {series + s.from(), series + s.to()});
-            }
-        } else {
-            out.add(new String[] {s.dimension().name() + "|", s.dimension().name() + "|\uffff"});
-        }
-        return out;
-    }
-
-    private static boolean matches(CohortKey c, Selection s) {
-        return c.dimension() == s.dimension() && s.bands().contains(c.band()) && !c.day().isBefore(s.from()) && !c.day().isAfter(s.to())
-                && (s.key() == null || s.key().equals(c.key()));
     }
 
     private static String groupId(CohortKey c, Selection s) {
@@ -134,6 +232,17 @@ public final class MetricRows {
     private static final class Group {
         final CohortAccumulator.Window window;
         final CohortAccumulator acc = new CohortAccumulator(Instant.EPOCH);
+        int rows;
+
+        void add(HandoffWindow h) {
+            acc.add(h);
+            rows++;
+        }
+
+        void add(CycleWindow c) {
+            acc.add(c);
+            rows++;
+        }
 
         Group(CohortAccumulator.Window window) {
             this.window = window;

@@ -168,20 +168,20 @@ public final class QueryServer implements AutoCloseable {
         app.get("/metrics/handoff", ctx -> {
             QueryService s = service();
             MetricsRequest req = metricsRequest(ctx, s);
-            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole");
+            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole", MetricRows.Parts.HANDOFF);
             Instant at = now();
             json(ctx, 200, MetricsJson.handoff(req, rows, s.gauges(at, at), s.defaultSlaPolicy(), s.zone().getId(), at));
         });
         app.get("/metrics/cycle", ctx -> {
             QueryService s = service();
             MetricsRequest req = metricsRequest(ctx, s);
-            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole");
+            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole", MetricRows.Parts.CYCLE);
             json(ctx, 200, MetricsJson.cycle(req, rows, s.zone().getId(), now()));
         });
         app.get("/metrics/timeseries", ctx -> {
             QueryService s = service();
             MetricsRequest req = metricsRequest(ctx, s);
-            List<MetricRows.Row> rows = s.metrics(selection(req, req.granularity()), req.queryString() + "&range=window");
+            List<MetricRows.Row> rows = s.metrics(selection(req, req.granularity()), req.queryString() + "&range=window", MetricRows.Parts.HANDOFF);
             Instant from = req.from().atStartOfDay(s.zone()).toInstant();
             Instant to = req.to().plusDays(1).atStartOfDay(s.zone()).toInstant();
             json(ctx, 200, MetricsJson.timeseries(req, rows, s.gauges(from, to), s.zone().getId(), now()));
@@ -190,7 +190,13 @@ public final class QueryServer implements AutoCloseable {
             QueryService s = service();
             MetricsRequest req = metricsRequest(ctx, s);
             boolean perWindow = "window".equals(ctx.queryParam("range"));
-            json(ctx, 200, PeerWire.encodeRows(s.localMetrics(selection(req, perWindow ? req.granularity() : null))));
+            MetricRows.Parts parts;
+            try {
+                parts = MetricRows.Parts.valueOf(String.valueOf(ctx.queryParam("parts")).toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw QueryException.badRequest("parts must be handoff, cycle or both");
+            }
+            json(ctx, 200, PeerWire.encodeRows(s.localMetrics(selection(req, perWindow ? req.granularity() : null), parts)));
         });
         app.get("/internal/metrics/gauges", ctx -> {
             QueryService s = service();

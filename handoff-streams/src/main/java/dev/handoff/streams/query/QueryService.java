@@ -162,10 +162,11 @@ public final class QueryService {
     }
 
     /** Metric rows merged over every instance's cohorts: whole range per (band, key), or per window with a granularity. */
-    public List<MetricRows.Row> metrics(MetricRows.Selection selection, String queryString) {
+    public List<MetricRows.Row> metrics(MetricRows.Selection selection, String queryString, MetricRows.Parts parts) {
         String what = "the metrics";
-        List<MetricRows.Row> partials = gatherBodies(MetricsNames.HANDOFF_DAYS_STORE, "/internal/metrics/rows?" + queryString,
-                PeerWire::decodeRows, () -> localMetrics(selection), what);
+        List<MetricRows.Row> partials = gatherBodies(MetricsNames.HANDOFF_DAYS_STORE, "/internal/metrics/rows?" + queryString
+                        + "&parts=" + parts.name().toLowerCase(java.util.Locale.ROOT),
+                PeerWire::decodeRows, () -> localMetrics(selection, parts), what);
         return MetricRows.merge(partials, now());
     }
 
@@ -215,7 +216,7 @@ public final class QueryService {
 
     // ------------------------------------------------------------------ this instance only (the internal endpoints)
 
-    List<MetricRows.Row> localMetrics(MetricRows.Selection selection) {
+    List<MetricRows.Row> localMetrics(MetricRows.Selection selection, MetricRows.Parts parts) {
         awaitRunning("the metrics");
         return withStores("the metrics", () -> {
             if (!hostsStore(MetricsNames.HANDOFF_DAYS_STORE)) {
@@ -223,7 +224,7 @@ public final class QueryService {
             }
             ReadOnlyKeyValueStore<String, HandoffWindow> days = store(MetricsNames.HANDOFF_DAYS_STORE, null);
             ReadOnlyKeyValueStore<String, CycleWindow> cycles = store(MetricsNames.CYCLE_DAYS_STORE, null);
-            return MetricRows.read(days, cycles, selection, zone, now());
+            return MetricRows.read(days, cycles, selection, zone, now(), parts);
         });
     }
 

@@ -80,7 +80,8 @@ class CohortAccumulatorPropertiesTest {
         }
         CohortAccumulator merged = new CohortAccumulator(Instant.EPOCH);
         for (CohortAccumulator part : split) {
-            // Through the Avro rows, as the store and the peers carry them.
+            // Through the Avro rows, as the stores (compact sketches) and the topics (protobuf) carry them.
+            part.compactSketches(random.nextBoolean());
             merged.add(part.handoffWindow(WINDOW, AS_OF));
             merged.add(part.cycleWindow(WINDOW, AS_OF));
         }

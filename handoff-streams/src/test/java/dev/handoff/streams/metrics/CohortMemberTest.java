@@ -46,6 +46,19 @@ class CohortMemberTest {
     }
 
     @Test
+    void aRangeIsCoveredByWholeMonthsThenWholeWeeksThenDays() {
+        CohortKey series = new CohortKey(MetricDimension.TEAM, "pay", SeverityBand.HIGH, LocalDate.of(2026, 10, 1));
+        java.util.List<String> keys = MetricRows.coveringKeys(series, LocalDate.of(2026, 9, 28), LocalDate.of(2026, 11, 11));
+        assertEquals(java.util.List.of(
+                "TEAM|pay|HIGH|2026-09-28", "TEAM|pay|HIGH|2026-09-29", "TEAM|pay|HIGH|2026-09-30", // a week crossing the month end: days
+                "TEAM|pay|HIGH|M2026-10-01",                                                        // October whole
+                "TEAM|pay|HIGH|2026-11-01",                                                         // a Sunday
+                "TEAM|pay|HIGH|W2026-11-02",                                                        // a whole ISO week
+                "TEAM|pay|HIGH|2026-11-09", "TEAM|pay|HIGH|2026-11-10", "TEAM|pay|HIGH|2026-11-11"), keys);
+        assertTrue(keys.get(3).compareTo("TEAM|pay|HIGH|2026-12-31") > 0, "period rows sort after every day, outside day ranges");
+    }
+
+    @Test
     void anUnreadableRecordIsRefusedWithAReason() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CohortMember.decode(new byte[] {9, 1, 2}));
         assertTrue(e.getMessage().contains("version"), e.getMessage());
