@@ -80,7 +80,15 @@ public final class FormatDetector {
         };
     }
 
+    private static final Pattern GENERIC = Pattern.compile("\"format\"\\s*:\\s*\"handoff-generic\"");
+
     private static Optional<ReportFormat> json(String t) {
+        if (GENERIC.matcher(t).find()) {
+            return Optional.of(ReportFormat.GENERIC_JSON);
+        }
+        if (has(t, "\"ProductArn\"") || has(t, "\"AwsAccountId\"") || (has(t, "\"SchemaVersion\"") && t.contains("2018-10-08"))) {
+            return Optional.of(ReportFormat.ASFF);
+        }
         if (has(t, "\"bomFormat\"") && t.contains("CycloneDX")) {
             return Optional.of(ReportFormat.CYCLONEDX_JSON);
         }
@@ -90,7 +98,10 @@ public final class FormatDetector {
         if (has(t, "\"ArtifactName\"") || (has(t, "\"SchemaVersion\"") && has(t, "\"Results\""))) {
             return Optional.of(ReportFormat.TRIVY);
         }
-        if (has(t, "\"matches\"") && (t.contains("grype") || has(t, "\"artifact\"") || has(t, "\"descriptor\""))) {
+        if (t.startsWith("[") && has(t, "\"Target\"") && (has(t, "\"Vulnerabilities\"") || has(t, "\"Class\"") || has(t, "\"Type\""))) {
+            return Optional.of(ReportFormat.TRIVY); // Trivy's schema-less array of results, before schema 2
+        }
+        if (t.matches("(?s)^\\{\\s*\"matches\"\\s*:.*") || has(t, "\"matches\"") && (t.contains("grype") || has(t, "\"artifact\"") || has(t, "\"descriptor\""))) {
             return Optional.of(ReportFormat.GRYPE);
         }
         if (has(t, "\"@version\"") && has(t, "\"site\"")) {
@@ -99,9 +110,6 @@ public final class FormatDetector {
         if (has(t, "\"reportSchema\"") || (has(t, "\"scanInfo\"") && has(t, "\"dependencies\""))) {
             return Optional.of(ReportFormat.DEPENDENCY_CHECK_JSON);
         }
-        if (has(t, "\"ProductArn\"") || has(t, "\"AwsAccountId\"") || (has(t, "\"SchemaVersion\"") && t.contains("2018-10-08"))) {
-            return Optional.of(ReportFormat.ASFF);
-        }
         if (has(t, "\"vulnerabilityAlerts\"") || (has(t, "\"security_advisory\"") && has(t, "\"dependency\""))
                 || has(t, "\"securityVulnerability\"")) {
             return Optional.of(ReportFormat.GITHUB_DEPENDABOT);
@@ -109,10 +117,10 @@ public final class FormatDetector {
         if (has(t, "\"most_recent_instance\"")) {
             return Optional.of(ReportFormat.GITHUB_CODE_SCANNING);
         }
-        if (has(t, "\"auditReportVersion\"") || (has(t, "\"advisories\"") && (has(t, "\"actions\"") || has(t, "\"muted\"")))) {
+        if (has(t, "\"auditReportVersion\"") || (has(t, "\"actions\"") && has(t, "\"resolves\"") && has(t, "\"isMajor\"")) || (has(t, "\"advisories\"") && (has(t, "\"actions\"") || has(t, "\"muted\"")))) {
             return Optional.of(ReportFormat.NPM_AUDIT);
         }
-        if (has(t, "\"check_id\"")) {
+        if (has(t, "\"check_id\"") || (has(t, "\"results\"") && has(t, "\"errors\"") && has(t, "\"paths\""))) {
             return Optional.of(ReportFormat.SEMGREP);
         }
         if (has(t, "\"issue_severity\"") || has(t, "\"test_id\"") || (has(t, "\"generated_at\"") && has(t, "\"SEVERITY."))) {

@@ -205,6 +205,7 @@ public final class ReportInput {
         @Override
         public String getElementText() throws XMLStreamException {
             String text = super.getElementText();
+            depth--; // getElementText consumed the end tag, which next() never saw
             checkLength(text);
             return text;
         }

@@ -51,7 +51,7 @@ public final class ReportParsers {
         }
         ReportFormat f = format.isPresent() ? format.get() : FormatDetector.detect(prefix, n).orElseThrow(() ->
                 new ReportException(ReportException.Kind.UNKNOWN_FORMAT, (n == 0 ? "the report is empty" : "unrecognised report format")
-                        + "; known formats: " + ReportFormat.known()));
+                        + "; name it with format= (an empty list like [] has nothing to recognise); known formats: " + ReportFormat.known()));
         ReportParser parser = parsers.get(f);
         if (parser == null) {
             throw new ReportException(ReportException.Kind.UNKNOWN_FORMAT, "format " + f.id() + " is not supported by this build; supported: "
