@@ -346,7 +346,7 @@
     var base = { from: r.from, to: r.to };
     var signal = ctl ? ctl.signal : undefined;
     var requests = [
-      getJson('/metrics/handoff', Object.assign({}, base, { dimension: 'TEAM' }), signal),
+      getJson('/metrics/handoff', Object.assign({}, base, { dimension: 'TEAM', detail: 'five' }), signal),
       getJson('/metrics/handoff', Object.assign({}, base, scope), signal),
       getJson('/metrics/cycle', Object.assign({}, base, scope), signal),
       getJson('/metrics/timeseries', Object.assign({}, base, scope, { granularity: 'DAY' }), signal)

@@ -83,6 +83,12 @@ public class MetricsQueryBenchmark {
         return MetricRows.read(fixture.handoffDays, fixture.cycleDays, allTeams, MetricsStoreFixture.ZONE, MetricsStoreFixture.NOW, MetricRows.Parts.HANDOFF);
     }
 
+    /** (a') The same read for the five numbers only ({@code detail=five}: no stage decomposition). */
+    @Benchmark
+    public List<MetricRows.Row> dashboardFive() {
+        return MetricRows.read(fixture.handoffDays, fixture.cycleDays, allTeams, MetricsStoreFixture.ZONE, MetricsStoreFixture.NOW, MetricRows.Parts.FIVE);
+    }
+
     /** (b) One team: 4 bands, 90 days. */
     @Benchmark
     public List<MetricRows.Row> oneTeam() {

@@ -52,6 +52,7 @@ public final class CohortAccumulator {
     private final Map<HandoffMetrics.Segment, DDSketch> segments = new EnumMap<>(HandoffMetrics.Segment.class);
     private Instant latestAsOf;
     private boolean compact;
+    private boolean withStages = true;
 
     /** @param asOf the time as_of-dependent outcomes of members are computed at */
     public CohortAccumulator(Instant asOf) {
@@ -122,7 +123,7 @@ public final class CohortAccumulator {
         row.getHandoffBreaches().forEach(c -> breachModes.merge(c.getMode(), c.getCount(), Long::sum));
         row.getNoAcks().forEach(c -> noAckModes.merge(c.getMode(), c.getCount(), Long::sum));
         mergeInto(body, row.getSketch());
-        for (StageLatency s : row.getStages()) {
+        for (StageLatency s : withStages ? row.getStages() : List.<StageLatency>of()) {
             DDSketch target = stages.get(s.getStage());
             if (target != null) {
                 mergeInto(target, s.getSketch());
@@ -152,6 +153,15 @@ public final class CohortAccumulator {
      */
     public CohortAccumulator compactSketches(boolean compact) {
         this.compact = compact;
+        return this;
+    }
+
+    /**
+     * Rows added after this call contribute no stage sketches: for answers that show the five numbers
+     * without the six-stage decomposition (one merge per row instead of six).
+     */
+    public CohortAccumulator withoutStages() {
+        this.withStages = false;
         return this;
     }
 
@@ -204,7 +214,7 @@ public final class CohortAccumulator {
                 .setDuplicates(duplicates)
                 .setReopened(reopened)
                 .setAckAmbiguityRate(HandoffMetrics.ackAmbiguityRate(inferred, acknowledged).orElse(null))
-                .setStages(stageLatencies())
+                .setStages(withStages ? stageLatencies() : List.of())
                 .setSketch(sketch(body))
                 .setUnroutedDepth(null)
                 .setOldestUnroutedAt(null)

@@ -47,7 +47,14 @@ public final class MetricRows {
     }
 
     /** What a query needs: the handoff numbers, the cycle segments, or both. */
-    public enum Parts { HANDOFF, CYCLE, BOTH }
+    public enum Parts {
+        /** The handoff numbers with the six-stage decomposition. */
+        HANDOFF,
+        /** The five numbers only: no stage sketches merged (the all-teams listing). */
+        FIVE,
+        CYCLE,
+        BOTH
+    }
 
     /**
      * This instance's part of the answer from its local stores, merged per group. A whole-range answer
@@ -59,47 +66,50 @@ public final class MetricRows {
     public static List<Row> read(ReadOnlyKeyValueStore<String, HandoffWindow> handoffDays, ReadOnlyKeyValueStore<String, CycleWindow> cycleDays,
                                  Selection s, ZoneId zone, Instant recordedTime, Parts parts) {
         boolean handoff = parts != Parts.CYCLE;
-        boolean cycle = parts != Parts.HANDOFF;
-        Map<String, Group> groups = new LinkedHashMap<>();
-        for (String series : series(handoff ? handoffDays : cycleDays, s)) {
-            CohortKey first = CohortKey.parse(series + s.from());
-            if (s.granularity() == null) {
-                Group g = groups.computeIfAbsent(series, x -> new Group(window(first, s, zone)));
+        boolean cycle = parts == Parts.CYCLE || parts == Parts.BOTH;
+        List<String> allSeries = series(handoff ? handoffDays : cycleDays, s);
+        if (s.granularity() == null) {
+            // Series are independent: read and merge them in parallel (the stores serve concurrent reads).
+            List<Group> read = (allSeries.size() > 8 ? allSeries.parallelStream() : allSeries.stream()).map(series -> {
+                CohortKey first = CohortKey.parse(series + s.from());
+                Group g = new Group(window(first, s, zone), parts);
                 for (String key : coveringKeys(first, s.from(), s.to())) {
                     if (handoff) {
                         HandoffWindow h = handoffDays.get(key);
                         if (h != null) {
-                            g.acc.add(h);
-                            g.rows++;
+                            g.add(h);
                         }
                     }
                     if (cycle) {
                         CycleWindow c = cycleDays.get(key);
                         if (c != null) {
-                            g.acc.add(c);
-                            g.rows++;
+                            g.add(c);
                         }
                     }
                 }
-            } else {
-                String from = series + s.from();
-                String to = series + s.to();
-                if (handoff) {
-                    try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(from, to)) {
-                        while (it.hasNext()) {
-                            KeyValue<String, HandoffWindow> kv = it.next();
-                            CohortKey day = CohortKey.parse(kv.key);
-                            groups.computeIfAbsent(groupId(day, s), x -> new Group(window(day, s, zone))).add(kv.value);
-                        }
+                return g;
+            }).filter(g -> g.rows > 0).toList();
+            return build(read, recordedTime);
+        }
+        Map<String, Group> groups = new LinkedHashMap<>();
+        for (String series : allSeries) {
+            String from = series + s.from();
+            String to = series + s.to();
+            if (handoff) {
+                try (KeyValueIterator<String, HandoffWindow> it = handoffDays.range(from, to)) {
+                    while (it.hasNext()) {
+                        KeyValue<String, HandoffWindow> kv = it.next();
+                        CohortKey day = CohortKey.parse(kv.key);
+                        groups.computeIfAbsent(groupId(day, s), x -> new Group(window(day, s, zone), parts)).add(kv.value);
                     }
                 }
-                if (cycle) {
-                    try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(from, to)) {
-                        while (it.hasNext()) {
-                            KeyValue<String, CycleWindow> kv = it.next();
-                            CohortKey day = CohortKey.parse(kv.key);
-                            groups.computeIfAbsent(groupId(day, s), x -> new Group(window(day, s, zone))).add(kv.value);
-                        }
+            }
+            if (cycle) {
+                try (KeyValueIterator<String, CycleWindow> it = cycleDays.range(from, to)) {
+                    while (it.hasNext()) {
+                        KeyValue<String, CycleWindow> kv = it.next();
+                        CohortKey day = CohortKey.parse(kv.key);
+                        groups.computeIfAbsent(groupId(day, s), x -> new Group(window(day, s, zone), parts)).add(kv.value);
                     }
                 }
             }
@@ -246,6 +256,13 @@ public final class MetricRows {
 
         Group(CohortAccumulator.Window window) {
             this.window = window;
+        }
+
+        Group(CohortAccumulator.Window window, Parts parts) {
+            this(window);
+            if (parts == Parts.FIVE) {
+                acc.withoutStages();
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ public record MetricsRequest(LocalDate from, LocalDate to, Set<SeverityBand> ban
     public static final int DEFAULT_DAYS = 30;
     public static final int MAX_DAYS = 400;
     private static final Set<String> KNOWN = new java.util.LinkedHashSet<>(List.of("from", "to", "severity", "dimension", "key",
-            "granularity", "range", "parts"));
+            "granularity", "range", "parts", "detail"));
 
     public MetricsRequest {
         bands = bands.isEmpty() ? EnumSet.allOf(SeverityBand.class) : EnumSet.copyOf(bands);

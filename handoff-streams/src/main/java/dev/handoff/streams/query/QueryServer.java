@@ -168,7 +168,12 @@ public final class QueryServer implements AutoCloseable {
         app.get("/metrics/handoff", ctx -> {
             QueryService s = service();
             MetricsRequest req = metricsRequest(ctx, s);
-            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole", MetricRows.Parts.HANDOFF);
+            boolean five = "five".equals(ctx.queryParam("detail"));
+            if (!five && ctx.queryParam("detail") != null && !"full".equals(ctx.queryParam("detail"))) {
+                throw QueryException.badRequest("detail must be 'full' (default: with the stage decomposition) or 'five' (the five numbers only)");
+            }
+            List<MetricRows.Row> rows = s.metrics(selection(req, null), req.queryString() + "&range=whole",
+                    five ? MetricRows.Parts.FIVE : MetricRows.Parts.HANDOFF);
             Instant at = now();
             json(ctx, 200, MetricsJson.handoff(req, rows, s.gauges(at, at), s.defaultSlaPolicy(), s.zone().getId(), at));
         });
