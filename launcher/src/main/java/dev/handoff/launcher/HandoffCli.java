@@ -13,7 +13,12 @@ public final class HandoffCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new HandoffCli()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** {@code ./handoff} with its subcommands, {@code ingest} being {@code handoff-ingest}'s parse and send. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new HandoffCli()).addSubcommand("ingest", new dev.handoff.ingest.cli.IngestCli());
     }
 
     @Override
