@@ -1,0 +1,496 @@
+package dev.handoff.ingest.intake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.handoff.avro.Actor;
+import dev.handoff.avro.ActorKind;
+import dev.handoff.avro.CommandKind;
+import dev.handoff.avro.FindingReported;
+import dev.handoff.avro.LifecycleCommand;
+import dev.handoff.avro.Reassignment;
+import dev.handoff.avro.RiskAcceptance;
+import dev.handoff.avro.SeverityBand;
+import dev.handoff.avro.SeverityChange;
+import dev.handoff.ingest.ReportRecords;
+import dev.handoff.ingest.parse.ParsedFinding;
+import dev.handoff.ingest.parse.ReportException;
+import dev.handoff.ingest.parse.ReportFormat;
+import dev.handoff.ingest.parse.ReportParsers;
+import dev.handoff.ingest.parse.ReportSummary;
+import dev.handoff.schemas.LifecycleCommands;
+import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.registry.SchemaRegistries;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+
+/**
+ * The HTTP intake: scanner reports, manual findings and people's lifecycle commands onto the log, behind
+ * bearer tokens with roles. A report's findings are produced in one Kafka transaction, so a report lands
+ * whole or not at all; its id (the {@code Idempotency-Key} header, else a hash of the source and the
+ * bytes) makes a retried upload land once. Every answer is JSON, except the acknowledgement link page.
+ */
+public final class IntakeServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(IntakeServer.class);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final int REMEMBERED_REPORTS = 10_000;
+    private static final Map<String, CommandKind> ACTIONS = Map.ofEntries(
+            Map.entry("acknowledge", CommandKind.ACKNOWLEDGE), Map.entry("triage", CommandKind.ENTER_TRIAGE),
+            Map.entry("start", CommandKind.START_WORK), Map.entry("resolve", CommandKind.RESOLVE),
+            Map.entry("verify", CommandKind.VERIFY), Map.entry("reopen", CommandKind.REOPEN),
+            Map.entry("reassign", CommandKind.REASSIGN), Map.entry("accept-risk", CommandKind.ACCEPT_RISK),
+            Map.entry("false-positive", CommandKind.MARK_FALSE_POSITIVE), Map.entry("severity", CommandKind.CHANGE_SEVERITY),
+            Map.entry("comment", CommandKind.COMMENT));
+
+    private final IntakeSettings settings;
+    private final Topics topics;
+    private final ReportParsers parsers = new ReportParsers();
+    private final AckLinks ackLinks;
+    private final Javalin app;
+    private final Object producing = new Object();
+    private KafkaProducer<String, byte[]> producer;
+    /** Answers of reports already committed, by report id: a retried upload gets the first answer back. */
+    private final Map<String, ObjectNode> accepted = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ObjectNode> eldest) {
+            return size() > REMEMBERED_REPORTS;
+        }
+    });
+
+    private IntakeServer(IntakeSettings settings) {
+        this.settings = settings;
+        this.topics = new Topics(settings.topicPrefix(), Topics.DEFAULT_PARTITIONS,
+                SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, settings.registryUrl())));
+        this.ackLinks = settings.ackSecret() == null ? null : new AckLinks(settings.ackSecret());
+        this.producer = newProducer();
+        this.app = Javalin.create(cfg -> {
+            cfg.showJavalinBanner = false;
+            cfg.startupWatcherEnabled = false;
+            cfg.http.defaultContentType = "application/json";
+            cfg.jetty.multipartConfig.maxFileSize(settings.limits().maxBytes(), io.javalin.config.SizeUnit.BYTES);
+            cfg.jetty.multipartConfig.maxTotalRequestSize(settings.limits().maxBytes() + 1_000_000, io.javalin.config.SizeUnit.BYTES);
+        });
+        routes();
+    }
+
+    public static IntakeServer start(IntakeSettings settings) {
+        IntakeServer server = new IntakeServer(settings);
+        server.app.start(settings.port());
+        log.info("intake listening on port {}, producing to {}", server.app.port(), settings.bootstrapServers());
+        return server;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public Topics topics() {
+        return topics;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        synchronized (producing) {
+            producer.close(java.time.Duration.ofSeconds(5));
+        }
+    }
+
+    // ------------------------------------------------------------------ routes
+
+    private void routes() {
+        app.get("/health", ctx -> ctx.json(Map.of("status", "UP")));
+        app.post("/v1/reports", this::report);
+        app.post("/v1/findings", this::manualFinding);
+        app.post("/v1/findings/{id}/{action}", this::command);
+        app.get("/v1/ack/{token}", this::ackLink);
+        app.exception(Problem.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
+        app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
+        app.exception(Exception.class, (e, ctx) -> {
+            log.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal error: " + e);
+        });
+    }
+
+    private void report(Context ctx) throws IOException {
+        IntakeSettings.Caller caller = authorise(ctx, IntakeSettings.Role.INGEST);
+        Optional<ReportFormat> format = format(ctx.queryParam("format"));
+        String source = Optional.ofNullable(ctx.queryParam("source")).filter(s -> !s.isBlank()).orElse("ingest-connector/http:" + caller.actorId());
+        Instant scannedAt = instant(ctx.queryParam("scanned_at"), "scanned_at");
+        Path spooled = Files.createTempFile("handoff-report-", ".upload");
+        try {
+            String hash = spool(ctx, spooled, source);
+            String key = ctx.header("Idempotency-Key");
+            String reportId = key == null || key.isBlank() ? "rpt-" + hash : "rpt-" + sha256Hex((source + "\u0000" + key).getBytes(StandardCharsets.UTF_8));
+            ObjectNode earlier = accepted.get(reportId);
+            if (earlier != null) {
+                ObjectNode again = earlier.deepCopy();
+                again.put("duplicate", true);
+                ctx.status(200).json(again);
+                return;
+            }
+            ReportRecords records = new ReportRecords(reportId, source, ctx.queryParam("asset"), scannedAt, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+            ReportSummary summary;
+            try (InputStream in = Files.newInputStream(spooled)) {
+                summary = produceReport(in, format, records);
+            }
+            ObjectNode body = MAPPER.createObjectNode();
+            body.put("report_id", reportId);
+            body.put("format", summary.format().id());
+            body.put("findings", summary.findings());
+            body.set("by_severity", MAPPER.valueToTree(summary.bySeverityLabel()));
+            body.set("by_band", MAPPER.valueToTree(summary.byBand()));
+            body.put("topic", topics.name(Topics.FINDINGS_REPORTED));
+            accepted.put(reportId, body);
+            ctx.status(202).json(body);
+        } finally {
+            Files.deleteIfExists(spooled);
+        }
+    }
+
+    /** Parses and produces a report in one transaction; refused or failed reports leave nothing behind. */
+    private ReportSummary produceReport(InputStream in, Optional<ReportFormat> format, ReportRecords records) {
+        String topic = topics.name(Topics.FINDINGS_REPORTED);
+        var serializer = topics.valueSerde(Topics.FINDINGS_REPORTED).serializer();
+        synchronized (producing) {
+            producer.beginTransaction();
+            try {
+                long[] n = {0};
+                ReportSummary summary = parsers.parse(in, format, settings.limits(), f -> {
+                    FindingReported r = records.toRecord(f, n[0]++);
+                    producer.send(new ProducerRecord<>(topic, r.getFindingId(), serializer.serialize(topic, r)));
+                });
+                producer.commitTransaction();
+                return summary;
+            } catch (ReportException e) {
+                abort();
+                throw new Problem(status(e), refusal(e));
+            } catch (KafkaException e) {
+                abort();
+                log.warn("report {} not produced: {}", records.reportId(), e.toString());
+                throw new Problem(503, "Kafka did not take the report (" + e.getMessage() + "); nothing of it was recorded, retry");
+            }
+        }
+    }
+
+    private void manualFinding(Context ctx) {
+        IntakeSettings.Caller caller = authorise(ctx, IntakeSettings.Role.INGEST);
+        JsonNode finding = json(ctx);
+        if (!finding.isObject()) {
+            throw new Problem(400, "the body must be one finding as a JSON object (fields of docs/generic-report-format.md)");
+        }
+        ObjectNode doc = MAPPER.createObjectNode().put("format", "handoff-generic").put("version", 1);
+        doc.putObject("tool").put("name", "manual");
+        doc.putArray("findings").add(finding);
+        String reportId = "man-" + UUID.randomUUID();
+        ReportRecords records = new ReportRecords(reportId, "ingest-connector/http:" + caller.actorId(), null, null,
+                Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        List<String> ids = new ArrayList<>();
+        byte[] bytes;
+        try {
+            bytes = MAPPER.writeValueAsBytes(doc);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        produceReport(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), records);
+        try {
+            // The finding id is a pure function of the finding; recompute it for the answer.
+            new ReportParsers().parse(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), settings.limits(),
+                    f -> ids.add(records.toRecord(f, 0).getFindingId()));
+        } catch (ReportException e) {
+            throw new Problem(400, refusal(e));
+        }
+        ctx.status(202).json(Map.of("finding_id", ids.get(0), "event_id", reportId + "/0"));
+    }
+
+    private void command(Context ctx) {
+        IntakeSettings.Caller caller = authorise(ctx, IntakeSettings.Role.ACKNOWLEDGE);
+        String findingId = ctx.pathParam("id");
+        CommandKind kind = ACTIONS.get(ctx.pathParam("action"));
+        if (kind == null) {
+            throw new Problem(404, "unknown action '" + ctx.pathParam("action") + "'; actions: " + String.join(", ", new java.util.TreeSet<>(ACTIONS.keySet())));
+        }
+        JsonNode body = ctx.body().isBlank() ? MAPPER.createObjectNode() : json(ctx);
+        LifecycleCommand.Builder c = LifecycleCommand.newBuilder()
+                .setEventId("cmd-" + UUID.randomUUID())
+                .setEventTime(Instant.now().truncatedTo(ChronoUnit.MILLIS))
+                .setRecordedTime(Instant.now().truncatedTo(ChronoUnit.MILLIS))
+                .setSource("ingest-connector/http")
+                .setActor(Actor.newBuilder().setId(caller.actorId()).setKind(ActorKind.PERSON).setDisplayName(null).build())
+                .setFindingId(findingId)
+                .setKind(kind)
+                .setDetails(details(kind, body))
+                .setNote(text(body, "note"))
+                .setIdempotencyKey(Optional.ofNullable(ctx.header("Idempotency-Key")).orElse(text(body, "idempotency_key")));
+        LifecycleCommand command = c.build();
+        LifecycleCommands.problem(command).ifPresent(p -> {
+            throw new Problem(400, p);
+        });
+        produceCommand(command);
+        ctx.status(202).json(Map.of("event_id", command.getEventId(), "finding_id", findingId, "kind", kind.name()));
+    }
+
+    private void ackLink(Context ctx) {
+        if (ackLinks == null) {
+            page(ctx, 404, "Acknowledgement links are off", "This intake has no intake.ack.secret configured.");
+            return;
+        }
+        AckLinks.Claims claims;
+        try {
+            claims = ackLinks.verify(ctx.pathParam("token"), Instant.now());
+        } catch (IllegalArgumentException e) {
+            page(ctx, e.getMessage().contains("expired") ? 410 : 400, "This link cannot acknowledge anything", e.getMessage());
+            return;
+        }
+        LifecycleCommand command = LifecycleCommand.newBuilder()
+                .setEventId("ack-" + sha256Hex(ctx.pathParam("token").getBytes(StandardCharsets.UTF_8)).substring(0, 24))
+                .setEventTime(Instant.now().truncatedTo(ChronoUnit.MILLIS))
+                .setRecordedTime(Instant.now().truncatedTo(ChronoUnit.MILLIS))
+                .setSource("ingest-connector/ack-link")
+                .setActor(Actor.newBuilder().setId(claims.ownerId()).setKind(ActorKind.PERSON).setDisplayName(null).build())
+                .setFindingId(claims.findingId())
+                .setKind(CommandKind.ACKNOWLEDGE)
+                .setDetails(null)
+                .setNote("acknowledged from a notification link")
+                .setIdempotencyKey("ack-link:" + sha256Hex(ctx.pathParam("token").getBytes(StandardCharsets.UTF_8)))
+                .build();
+        produceCommand(command);
+        page(ctx, 200, "Acknowledged", "Finding " + claims.findingId() + " is acknowledged by " + claims.ownerId()
+                + ". You own it now; its remediation clock has started.");
+    }
+
+    private void produceCommand(LifecycleCommand command) {
+        String topic = topics.name(Topics.FINDINGS_COMMANDS);
+        byte[] value = topics.valueSerde(Topics.FINDINGS_COMMANDS).serializer().serialize(topic, command);
+        synchronized (producing) {
+            producer.beginTransaction();
+            try {
+                producer.send(new ProducerRecord<>(topic, command.getFindingId(), value));
+                producer.commitTransaction();
+            } catch (KafkaException e) {
+                abort();
+                throw new Problem(503, "Kafka did not take the command (" + e.getMessage() + "); retry");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private IntakeSettings.Caller authorise(Context ctx, IntakeSettings.Role role) {
+        String header = ctx.header("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new Problem(401, "an Authorization: Bearer <token> header is required");
+        }
+        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        IntakeSettings.Caller caller = null;
+        for (Map.Entry<String, IntakeSettings.Caller> t : settings.tokens().entrySet()) {
+            if (MessageDigest.isEqual(t.getKey().getBytes(StandardCharsets.UTF_8), given)) {
+                caller = t.getValue();
+            }
+        }
+        if (caller == null) {
+            ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            throw new Problem(401, "the bearer token is not known to this intake");
+        }
+        if (!caller.may(role)) {
+            throw new Problem(403, "caller " + caller.actorId() + " lacks the '" + role.name().toLowerCase(java.util.Locale.ROOT) + "' role");
+        }
+        return caller;
+    }
+
+    /** Copies the upload (raw body, or the multipart part 'file') to disk under the size limit; returns its hash. */
+    private String spool(Context ctx, Path into, String source) throws IOException {
+        String type = Optional.ofNullable(ctx.contentType()).orElse("");
+        InputStream in;
+        if (type.startsWith("multipart/form-data")) {
+            UploadedFile file = ctx.uploadedFile("file");
+            if (file == null) {
+                throw new Problem(400, "a multipart upload needs the report in a part named 'file'");
+            }
+            in = file.content();
+        } else {
+            in = ctx.bodyInputStream();
+        }
+        MessageDigest sha = sha256();
+        sha.update(source.getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) 0);
+        long total = 0;
+        try (InputStream src = in; OutputStream out = Files.newOutputStream(into)) {
+            byte[] buf = new byte[1 << 16];
+            for (int r; (r = src.read(buf)) > 0; ) {
+                total += r;
+                if (total > settings.limits().maxBytes()) {
+                    throw new Problem(413, "the report is larger than the limit of " + settings.limits().maxBytes() + " bytes (ingest.limit.bytes)");
+                }
+                sha.update(buf, 0, r);
+                out.write(buf, 0, r);
+            }
+        }
+        if (total == 0) {
+            throw new Problem(400, "the request has no report in its body");
+        }
+        return HexFormat.of().formatHex(sha.digest(), 0, 16);
+    }
+
+    private static Optional<ReportFormat> format(String name) {
+        if (name == null || name.isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.of(ReportFormat.byName(name).orElseThrow(() ->
+                new Problem(415, "unknown format '" + name + "'; known formats: " + ReportFormat.known())));
+    }
+
+    private static int status(ReportException e) {
+        return switch (e.kind()) {
+            case MALFORMED, UNSAFE -> 400;
+            case TOO_LARGE, LIMIT_EXCEEDED -> 413;
+            case UNKNOWN_FORMAT -> 415;
+        };
+    }
+
+    private static String refusal(ReportException e) {
+        return "report refused (" + e.kind() + "): " + e.getMessage();
+    }
+
+    private static Instant instant(String value, String name) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return Instant.parse(value.trim());
+        } catch (DateTimeParseException e) {
+            throw new Problem(400, name + " must be an ISO-8601 instant such as 2026-11-23T10:00:00Z, was '" + value + "'");
+        }
+    }
+
+    private static JsonNode json(Context ctx) {
+        try {
+            return MAPPER.readTree(ctx.body());
+        } catch (IOException e) {
+            throw new Problem(400, "the body is not JSON: " + e.getMessage());
+        }
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode v = body.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+
+    private static Object details(CommandKind kind, JsonNode body) {
+        switch (kind) {
+            case REASSIGN -> {
+                String to = text(body, "to_owner_id");
+                if (to == null || to.isBlank()) {
+                    throw new Problem(400, "reassign needs to_owner_id in the JSON body");
+                }
+                return new Reassignment(to, text(body, "to_team_id"));
+            }
+            case CHANGE_SEVERITY -> {
+                String band = text(body, "band");
+                try {
+                    return new SeverityChange(SeverityBand.valueOf(String.valueOf(band).toUpperCase(java.util.Locale.ROOT)), text(body, "cvss_vector"));
+                } catch (IllegalArgumentException e) {
+                    throw new Problem(400, "severity needs band (critical, high, medium, low or info) in the JSON body, got '" + band + "'");
+                }
+            }
+            case ACCEPT_RISK -> {
+                return new RiskAcceptance(instant(text(body, "expires_at"), "expires_at"), text(body, "approver_id"));
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    private void abort() {
+        try {
+            producer.abortTransaction();
+        } catch (KafkaException fatal) {
+            log.warn("the producer cannot abort ({}); replacing it", fatal.toString());
+            producer.close(java.time.Duration.ZERO);
+            producer = newProducer();
+        }
+    }
+
+    private KafkaProducer<String, byte[]> newProducer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "handoff-intake-" + UUID.randomUUID());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "20000");
+        KafkaProducer<String, byte[]> kp = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        kp.initTransactions();
+        return kp;
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        ctx.status(status).contentType("application/json").result(MAPPER.createObjectNode().put("error", message).toString());
+    }
+
+    private static void page(Context ctx, int status, String title, String text) {
+        ctx.status(status).contentType("text/html; charset=utf-8").result("<!doctype html><html><head><meta charset=\"utf-8\"><title>"
+                + escape(title) + "</title></head><body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>" + escape(title)
+                + "</h1><p>" + escape(text) + "</p></body></html>");
+    }
+
+    static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("'", "&#39;");
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String sha256Hex(byte[] bytes) {
+        return HexFormat.of().formatHex(sha256().digest(bytes), 0, 16);
+    }
+
+    /** A request Handoff answers with a 4xx/5xx and a reason. */
+    static final class Problem extends RuntimeException {
+        final int status;
+
+        Problem(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}
