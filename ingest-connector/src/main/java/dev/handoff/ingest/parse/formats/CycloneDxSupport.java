@@ -1,5 +1,6 @@
 package dev.handoff.ingest.parse.formats;
 
+import dev.handoff.ingest.parse.Bands;
 import dev.handoff.avro.FindingTarget;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.VulnerabilityIdKind;
@@ -251,7 +252,7 @@ final class CycloneDxSupport {
                 return SeverityBand.INFO;
             default:
                 Double score = bestCvssScore(ratings);
-                return score == null ? SeverityBand.LOW : scoreBand(score);
+                return score == null ? SeverityBand.LOW : Bands.fromScore(score);
         }
     }
 
@@ -266,21 +267,6 @@ final class CycloneDxSupport {
         return null;
     }
 
-    static SeverityBand scoreBand(double score) {
-        if (score >= 9.0) {
-            return SeverityBand.CRITICAL;
-        }
-        if (score >= 7.0) {
-            return SeverityBand.HIGH;
-        }
-        if (score >= 4.0) {
-            return SeverityBand.MEDIUM;
-        }
-        if (score > 0.0) {
-            return SeverityBand.LOW;
-        }
-        return SeverityBand.INFO;
-    }
 
     /** The CVSS version of a rating method ({@code CVSSv2}, {@code CVSSv3}, {@code CVSSv31}, {@code CVSSv4}); {@code null} for other methods. */
     static String cvssVersion(String method, String vector) {

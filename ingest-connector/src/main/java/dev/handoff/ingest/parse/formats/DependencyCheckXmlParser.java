@@ -1,5 +1,6 @@
 package dev.handoff.ingest.parse.formats;
 
+import dev.handoff.ingest.parse.Bands;
 import dev.handoff.avro.FindingTarget;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.VulnerabilityIdKind;
@@ -382,11 +383,11 @@ public final class DependencyCheckXmlParser implements ReportParser {
         }
         Double numeric = ItemReading.parseDouble(label);
         if (numeric != null && numeric > 0) {
-            return ItemReading.bandForScore(numeric);
+            return Bands.fromScore(numeric);
         }
         for (Double score : scoresByPriority) {
             if (score != null) {
-                return ItemReading.bandForScore(score);
+                return Bands.fromScore(score);
             }
         }
         return SeverityBand.LOW;

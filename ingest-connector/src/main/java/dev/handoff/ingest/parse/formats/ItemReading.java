@@ -436,23 +436,6 @@ final class ItemReading {
         return v;
     }
 
-    /** Numeric CVSS to band: >= 9.0 CRITICAL, >= 7.0 HIGH, >= 4.0 MEDIUM, > 0 LOW, 0 INFO. */
-    static SeverityBand bandForScore(double score) {
-        if (score >= 9.0) {
-            return SeverityBand.CRITICAL;
-        }
-        if (score >= 7.0) {
-            return SeverityBand.HIGH;
-        }
-        if (score >= 4.0) {
-            return SeverityBand.MEDIUM;
-        }
-        if (score > 0.0) {
-            return SeverityBand.LOW;
-        }
-        return SeverityBand.INFO;
-    }
-
     /** A severity word to band, case-insensitively; null when the word is not a known one. */
     static SeverityBand bandForWord(String word) {
         String w = blankToNull(word);

@@ -1,5 +1,6 @@
 package dev.handoff.ingest.parse.formats;
 
+import dev.handoff.ingest.parse.Bands;
 import dev.handoff.avro.FindingTarget;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.VulnerabilityIdKind;
@@ -220,7 +221,7 @@ public final class NessusParser implements ReportParser {
         if (byWord != null) {
             return byWord;
         }
-        return score != null ? ItemReading.bandForScore(score) : SeverityBand.INFO;
+        return score != null ? Bands.fromScore(score) : SeverityBand.INFO;
     }
 
     private static Instant detectedAt(Map<String, String> tags) {

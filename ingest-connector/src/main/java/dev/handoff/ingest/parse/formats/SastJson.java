@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.handoff.ingest.parse.Bands;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.VulnerabilityIdKind;
 import dev.handoff.ingest.parse.ParseLimits;
@@ -332,20 +333,6 @@ final class SastJson {
         }
     }
 
-    /** A band from a CVSS-like score: >=9.0 CRITICAL, >=7.0 HIGH, >=4.0 MEDIUM, >0 LOW, 0 INFO. */
-    static SeverityBand scoreBand(double score) {
-        if (score >= 9.0) {
-            return SeverityBand.CRITICAL;
-        }
-        if (score >= 7.0) {
-            return SeverityBand.HIGH;
-        }
-        if (score >= 4.0) {
-            return SeverityBand.MEDIUM;
-        }
-        return score > 0 ? SeverityBand.LOW : SeverityBand.INFO;
-    }
-
     /** A band from a severity word (critical, high, medium/moderate, low, info/informational/none); null when unknown. */
     static SeverityBand wordBand(String word) {
         if (word == null) {
@@ -365,7 +352,7 @@ final class SastJson {
     static SeverityBand scoreOrWordBand(String value) {
         Double score = number(value);
         if (score != null) {
-            return score >= 0 && score <= 10 ? scoreBand(score) : null;
+            return score >= 0 && score <= 10 ? Bands.fromScore(score) : null;
         }
         return wordBand(value);
     }
