@@ -38,9 +38,16 @@ public final class TargetNormaliser {
      * Source repository as {@code host/path} (or the bare {@code owner/name} it was given as): lower case,
      * without scheme, {@code user@}, {@code .git} and trailing slash; {@code git@host:path} becomes {@code host/path}.
      */
+    // Compiled once: repository() runs for every finding of every report.
+    private static final java.util.regex.Pattern SCHEME = java.util.regex.Pattern.compile("^[a-z+]+://");
+    private static final java.util.regex.Pattern SCP_LIKE = java.util.regex.Pattern.compile("^git@([^:]+):");
+    private static final java.util.regex.Pattern USER_INFO = java.util.regex.Pattern.compile("^[^@/]+@");
+
     public static String repository(String repo) {
         String s = lower(repo);
-        s = s.replaceFirst("^[a-z+]+://", "").replaceFirst("^git@([^:]+):", "$1/").replaceFirst("^[^@/]+@", "");
+        s = SCHEME.matcher(s).replaceFirst("");
+        s = SCP_LIKE.matcher(s).replaceFirst("$1/");
+        s = USER_INFO.matcher(s).replaceFirst("");
         if (s.endsWith("/")) {
             s = s.substring(0, s.length() - 1);
         }

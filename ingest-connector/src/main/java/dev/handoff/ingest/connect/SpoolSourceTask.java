@@ -1,0 +1,385 @@
+package dev.handoff.ingest.connect;
+
+import dev.handoff.avro.FindingReported;
+import dev.handoff.ingest.ReportRecords;
+import dev.handoff.ingest.parse.ParseLimits;
+import dev.handoff.ingest.parse.ReportException;
+import dev.handoff.ingest.parse.ReportFormat;
+import dev.handoff.ingest.parse.ReportParsers;
+import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.registry.SchemaRegistries;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The one task of {@link SpoolSourceConnector}. Per file:
+ * <ol>
+ *   <li><b>Validate</b>: parse the whole file once, keeping nothing but a count and a SHA-256 of the bytes. A
+ *       refused report (malformed, unsafe, over a limit, unknown format) goes to the error directory with
+ *       {@code <name>.error.txt}, and nothing of it is emitted.</li>
+ *   <li><b>Resume</b>: the source partition is {@code {file, size, sha256}}; its committed offset
+ *       {@code {index}} is the ordinal of the last finding committed, so emission restarts at {@code index + 1}.</li>
+ *   <li><b>Emit</b> in batches of {@code spool.batch.size}: each poll re-opens the file, re-parses it, skips the
+ *       findings already emitted and stops the parse once the batch is full. Memory stays bounded by the batch
+ *       (a re-parse per batch costs CPU, not memory; no parser thread, so a stop never strands a parse).</li>
+ *   <li><b>Move</b> to the processed directory once every record emitted for it has been committed
+ *       ({@link #commitRecord}: acknowledged by Kafka, or, with exactly-once support, its transaction committed).
+ *       The move itself happens on the task thread at the next poll.</li>
+ * </ol>
+ */
+public final class SpoolSourceTask extends SourceTask {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SpoolSourceTask.class);
+
+    static final String PARTITION_FILE = "file";
+    static final String PARTITION_SIZE = "size";
+    static final String PARTITION_HASH = "sha256";
+    static final String OFFSET_INDEX = "index";
+
+    private SpoolSourceConfig config;
+    private ReportParsers parsers;
+    private Serializer<FindingReported> serializer;
+    private String topic;
+    private Path spool;
+    private Path processed;
+    private Path errors;
+    private ParseLimits limits;
+    private Optional<ReportFormat> format;
+    private final CountDownLatch stopping = new CountDownLatch(1);
+
+    /** The file being emitted, or null. Task thread only. */
+    private FileWork current;
+    /** Files being emitted, or emitted but not all committed yet, by source partition. */
+    private final Map<Map<String, Object>, FileWork> tracked = new ConcurrentHashMap<>();
+    /** Files whose records are all committed, to move on the task thread. */
+    private final Queue<FileWork> readyToMove = new ConcurrentLinkedQueue<>();
+    /** Paths emitted (or emitting) in this task's life and not moved yet: not picked up again. */
+    private final Set<Path> inFlight = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public String version() {
+        return SpoolSourceConnector.Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        config = new SpoolSourceConfig(props);
+        spool = config.spoolDir();
+        processed = config.processedDir();
+        errors = config.errorDir();
+        limits = config.limits();
+        format = config.format();
+        try {
+            Files.createDirectories(spool);
+            Files.createDirectories(processed);
+            Files.createDirectories(errors);
+        } catch (IOException e) {
+            throw new ConnectException("cannot create the spool directories under " + spool + ": " + e.getMessage(), e);
+        }
+        parsers = new ReportParsers();
+        Topics topics = new Topics(config.topicPrefix(), Topics.DEFAULT_PARTITIONS, SchemaRegistries.fromConfig(props));
+        topic = topics.name(Topics.FINDINGS_REPORTED);
+        serializer = topics.valueSerde(Topics.FINDINGS_REPORTED).serializer();
+        LOG.info("Spool source task watching {} for reports to {} (processed: {}, error: {}, batch {})", spool, topic, processed,
+                errors, config.batchSize());
+    }
+
+    @Override
+    public List<SourceRecord> poll() throws InterruptedException {
+        moveCommittedFiles();
+        while (stopping.getCount() > 0) {
+            if (current == null) {
+                current = nextFile();
+                if (current == null) {
+                    stopping.await(config.pollIntervalMs(), TimeUnit.MILLISECONDS);
+                    moveCommittedFiles();
+                    return null;
+                }
+            }
+            List<SourceRecord> batch = emitBatch(current);
+            if (batch != null && !batch.isEmpty()) {
+                return batch;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+        FileWork work = tracked.get(record.sourcePartition());
+        if (work == null) {
+            LOG.debug("commit of a record of {}, which is not tracked", record.sourcePartition().get(PARTITION_FILE));
+            return;
+        }
+        if (work.uncommitted.decrementAndGet() == 0 && work.fullyEmitted && tracked.remove(work.partition, work)) {
+            readyToMove.add(work);
+        }
+    }
+
+    @Override
+    public void stop() {
+        stopping.countDown();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /** The oldest stable file of the spool not emitted yet, validated; files refused on the way are moved to error. */
+    private FileWork nextFile() {
+        for (Path file : stableFiles()) {
+            if (stopping.getCount() == 0) {
+                return null;
+            }
+            FileWork work = open(file);
+            if (work == null) {
+                continue;
+            }
+            if (work.next >= work.total) {
+                // Every finding committed before (a crash between the last commit and the move), or none at all.
+                LOG.info("{}: all {} findings already committed; moving it to {}", file.getFileName(), work.total, processed);
+                move(file, processed);
+                continue;
+            }
+            inFlight.add(file);
+            tracked.put(work.partition, work);
+            return work;
+        }
+        return null;
+    }
+
+    private List<Path> stableFiles() {
+        long now = System.currentTimeMillis();
+        List<Path> out = new ArrayList<>();
+        Map<Path, Long> mtimes = new HashMap<>();
+        try (DirectoryStream<Path> dir = Files.newDirectoryStream(spool)) {
+            for (Path p : dir) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") || name.endsWith(".tmp") || name.endsWith(".part") || inFlight.contains(p)) {
+                    continue;
+                }
+                try {
+                    if (!Files.isRegularFile(p)) {
+                        continue;
+                    }
+                    long mtime = Files.getLastModifiedTime(p).toMillis();
+                    if (now - mtime < config.minAgeMs()) {
+                        continue;
+                    }
+                    mtimes.put(p, mtime);
+                    out.add(p);
+                } catch (NoSuchFileException gone) {
+                    // moved away meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new ConnectException("cannot list the spool directory " + spool + ": " + e.getMessage(), e);
+        }
+        out.sort(Comparator.<Path>comparingLong(mtimes::get).thenComparing(p -> p.getFileName().toString()));
+        return out;
+    }
+
+    /** Validates the whole file (count and hash) and finds where to resume; null when refused or gone. */
+    private FileWork open(Path file) {
+        long size;
+        long[] count = {0};
+        MessageDigest sha = sha256();
+        sha.update(config.source().getBytes(StandardCharsets.UTF_8));
+        sha.update((byte) 0);
+        try {
+            size = Files.size(file);
+            try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                parsers.parse(in, format, limits, f -> count[0]++);
+            }
+        } catch (ReportException e) {
+            refuse(file, e);
+            return null;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            LOG.warn("{}: cannot read it, will retry: {}", file, e.toString());
+            return null;
+        }
+        String hash = HexFormat.of().formatHex(sha.digest());
+        Map<String, Object> partition = Map.of(PARTITION_FILE, file.getFileName().toString(), PARTITION_SIZE, size, PARTITION_HASH, hash);
+        long next = 0;
+        Map<String, Object> offset = context.offsetStorageReader().offset(partition);
+        if (offset != null && offset.get(OFFSET_INDEX) instanceof Number n) {
+            next = n.longValue() + 1;
+            LOG.info("{}: resuming after finding #{} of {} (committed offset)", file.getFileName(), n.longValue(), count[0]);
+        }
+        String reportId = "rpt-" + hash.substring(0, 32);
+        ReportRecords records = new ReportRecords(reportId, config.source(), config.assetHint(), null, Instant.now());
+        return new FileWork(file, size, partition, records, count[0], next);
+    }
+
+    private static final class BatchFull extends RuntimeException {
+        BatchFull() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** The next batch of {@code work}: re-parse, skip what is emitted, stop when full. */
+    private List<SourceRecord> emitBatch(FileWork work) {
+        int max = config.batchSize();
+        List<SourceRecord> batch = new ArrayList<>(Math.min(max, 4096));
+        long[] ordinal = {0};
+        boolean[] full = {false};
+        try {
+            if (Files.size(work.file) != work.size) {
+                throw new ReportException(ReportException.Kind.MALFORMED, "the file changed while it was being emitted ("
+                        + work.next + " of " + work.total + " findings were emitted before); spooled files must not change");
+            }
+            try (InputStream in = Files.newInputStream(work.file)) {
+                parsers.parse(in, format, limits, f -> {
+                    if (full[0]) {
+                        throw new BatchFull();
+                    }
+                    long n = ordinal[0]++;
+                    if (n < work.next) {
+                        return;
+                    }
+                    FindingReported r = work.records.toRecord(f, n);
+                    byte[] value = serializer.serialize(topic, r);
+                    batch.add(new SourceRecord(work.partition, Map.of(OFFSET_INDEX, n), topic, null,
+                            Schema.STRING_SCHEMA, r.getFindingId(), Schema.BYTES_SCHEMA, value));
+                    if (batch.size() >= max) {
+                        full[0] = true;
+                        throw new BatchFull();
+                    }
+                });
+            } catch (RuntimeException | ReportException e) {
+                if (!full[0]) {
+                    throw e;
+                }
+            }
+        } catch (ReportException e) {
+            current = null;
+            inFlight.remove(work.file);
+            tracked.remove(work.partition, work);
+            refuse(work.file, e);
+            return null;
+        } catch (IOException e) {
+            throw new ConnectException("cannot read " + work.file + ": " + e.getMessage(), e);
+        }
+        work.next += batch.size();
+        work.uncommitted.addAndGet(batch.size());
+        if (work.next >= work.total || batch.isEmpty()) {
+            current = null;
+            work.fullyEmitted = true;
+            if (work.uncommitted.get() == 0 && tracked.remove(work.partition, work)) {
+                readyToMove.add(work);
+            }
+            LOG.info("{}: all {} findings emitted; it moves to {} once they are committed", work.file.getFileName(), work.total,
+                    processed);
+        }
+        return batch;
+    }
+
+    private void moveCommittedFiles() {
+        for (FileWork w; (w = readyToMove.poll()) != null; ) {
+            move(w.file, processed);
+            inFlight.remove(w.file);
+            LOG.info("{}: every finding committed; moved to {}", w.file.getFileName(), processed);
+        }
+    }
+
+    private void refuse(Path file, ReportException e) {
+        String name = file.getFileName().toString();
+        LOG.warn("{}: refused ({}): {}; moving it to {}", name, e.kind(), e.getMessage(), errors);
+        Path moved = move(file, errors);
+        if (moved != null) {
+            String why = "refused (" + e.kind() + "): " + e.getMessage() + System.lineSeparator();
+            try {
+                Files.writeString(moved.resolveSibling(moved.getFileName() + ".error.txt"), why, StandardCharsets.UTF_8);
+            } catch (IOException io) {
+                LOG.warn("{}: cannot write the error file: {}", name, io.toString());
+            }
+        }
+    }
+
+    /** Moves {@code file} into {@code dir}, never over an existing file (a suffix keeps both). */
+    private static Path move(Path file, Path dir) {
+        String name = file.getFileName().toString();
+        Path target = dir.resolve(name);
+        for (int i = 1; Files.exists(target); i++) {
+            target = dir.resolve(name + "." + i);
+        }
+        try {
+            try {
+                return Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                return Files.move(file, target);
+            }
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot move " + file + " to " + dir, e);
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final class FileWork {
+        final Path file;
+        final long size;
+        final Map<String, Object> partition;
+        final ReportRecords records;
+        final long total;
+        long next;
+        volatile boolean fullyEmitted;
+        final AtomicLong uncommitted = new AtomicLong();
+
+        FileWork(Path file, long size, Map<String, Object> partition, ReportRecords records, long total, long next) {
+            this.file = file;
+            this.size = size;
+            this.partition = partition;
+            this.records = records;
+            this.total = total;
+            this.next = next;
+        }
+    }
+}
