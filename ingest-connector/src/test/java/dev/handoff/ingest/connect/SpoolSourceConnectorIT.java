@@ -66,7 +66,7 @@ class SpoolSourceConnectorIT {
         worker.put("value.converter", ByteArrayConverter.class.getName());
         worker.put("offset.flush.interval.ms", "500");
         // The connector is found on the classpath here; a packaged plugin also ships a ServiceLoader manifest.
-        worker.put("plugin.discovery", "hybrid_warn");
+        worker.put("plugin.discovery", "service_load"); // the jar's manifest must be enough
         connect = new EmbeddedConnectCluster.Builder()
                 .name("spool-it")
                 .numWorkers(1)
