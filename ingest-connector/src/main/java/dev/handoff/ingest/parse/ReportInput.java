@@ -42,7 +42,7 @@ public final class ReportInput {
     }
 
     /** A streaming JSON parser with the depth and string limits; close it when done. */
-    public JsonParser json() throws IOException {
+    public JsonParser json() throws ReportException {
         JsonFactory factory = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(limits.maxDepth())
@@ -50,7 +50,11 @@ public final class ReportInput {
                         .maxNumberLength(1000)
                         .build())
                 .build();
-        return factory.createParser(in);
+        try {
+            return factory.createParser(in);
+        } catch (IOException e) {
+            throw jsonProblem(e);
+        }
     }
 
     /** A streaming XML reader that refuses DTDs, never resolves entities, and enforces depth and text limits. */

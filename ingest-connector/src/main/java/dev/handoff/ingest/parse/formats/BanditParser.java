@@ -55,12 +55,7 @@ public final class BanditParser implements ReportParser {
 
     @Override
     public void parse(ReportInput input, FindingSink sink) throws ReportException {
-        JsonParser p;
-        try {
-            p = input.json();
-        } catch (IOException e) {
-            throw ReportInput.jsonProblem(e);
-        }
+        JsonParser p = input.json();
         try (p; SastJson.Spool spool = new SastJson.Spool(input.limits(), spoolMemoryBytes)) {
             SastJson.first(p, "Bandit");
             SastJson.expect(p, JsonToken.START_OBJECT, "a Bandit report");

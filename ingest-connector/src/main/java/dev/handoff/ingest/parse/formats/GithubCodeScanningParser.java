@@ -53,12 +53,7 @@ public final class GithubCodeScanningParser implements ReportParser {
 
     @Override
     public void parse(ReportInput input, FindingSink sink) throws ReportException {
-        JsonParser p;
-        try {
-            p = input.json();
-        } catch (IOException e) {
-            throw ReportInput.jsonProblem(e);
-        }
+        JsonParser p = input.json();
         try (p) {
             JsonToken t = SastJson.first(p, "GitHub code-scanning");
             if (t == JsonToken.START_OBJECT) {

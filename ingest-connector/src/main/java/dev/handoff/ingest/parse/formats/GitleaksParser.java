@@ -52,12 +52,7 @@ public final class GitleaksParser implements ReportParser {
 
     @Override
     public void parse(ReportInput input, FindingSink sink) throws ReportException {
-        JsonParser p;
-        try {
-            p = input.json();
-        } catch (IOException e) {
-            throw ReportInput.jsonProblem(e);
-        }
+        JsonParser p = input.json();
         try (p) {
             JsonToken t = SastJson.first(p, "gitleaks");
             if (t != JsonToken.VALUE_NULL) {

@@ -104,12 +104,7 @@ public final class SarifParser implements ReportParser {
 
     @Override
     public void parse(ReportInput input, FindingSink sink) throws ReportException {
-        JsonParser p;
-        try {
-            p = input.json();
-        } catch (IOException e) {
-            throw ReportInput.jsonProblem(e);
-        }
+        JsonParser p = input.json();
         try (p) {
             SastJson.first(p, "SARIF");
             SastJson.expect(p, JsonToken.START_OBJECT, "a SARIF log");

@@ -63,12 +63,7 @@ public final class SemgrepParser implements ReportParser {
 
     @Override
     public void parse(ReportInput input, FindingSink sink) throws ReportException {
-        JsonParser p;
-        try {
-            p = input.json();
-        } catch (IOException e) {
-            throw ReportInput.jsonProblem(e);
-        }
+        JsonParser p = input.json();
         try (p; SastJson.Spool spool = new SastJson.Spool(input.limits(), spoolMemoryBytes)) {
             SastJson.first(p, "Semgrep");
             SastJson.expect(p, JsonToken.START_OBJECT, "a Semgrep report");
