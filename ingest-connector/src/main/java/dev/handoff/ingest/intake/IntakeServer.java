@@ -164,7 +164,7 @@ public final class IntakeServer implements AutoCloseable {
             ReportRecords records = new ReportRecords(reportId, source, ctx.queryParam("asset"), scannedAt, Instant.now().truncatedTo(ChronoUnit.MILLIS));
             ReportSummary summary;
             try (InputStream in = Files.newInputStream(spooled)) {
-                summary = produceReport(in, format, records);
+                summary = produceReport(in, format, records, id -> { });
             }
             ObjectNode body = MAPPER.createObjectNode();
             body.put("report_id", reportId);
@@ -181,7 +181,8 @@ public final class IntakeServer implements AutoCloseable {
     }
 
     /** Parses and produces a report in one transaction; refused or failed reports leave nothing behind. */
-    private ReportSummary produceReport(InputStream in, Optional<ReportFormat> format, ReportRecords records) {
+    private ReportSummary produceReport(InputStream in, Optional<ReportFormat> format, ReportRecords records,
+                                        java.util.function.Consumer<String> findingIds) {
         String topic = topics.name(Topics.FINDINGS_REPORTED);
         var serializer = topics.valueSerde(Topics.FINDINGS_REPORTED).serializer();
         synchronized (producing) {
@@ -191,6 +192,7 @@ public final class IntakeServer implements AutoCloseable {
                 ReportSummary summary = parsers.parse(in, format, settings.limits(), f -> {
                     FindingReported r = records.toRecord(f, n[0]++);
                     producer.send(new ProducerRecord<>(topic, r.getFindingId(), serializer.serialize(topic, r)));
+                    findingIds.accept(r.getFindingId());
                 });
                 producer.commitTransaction();
                 return summary;
@@ -224,14 +226,7 @@ public final class IntakeServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        produceReport(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), records);
-        try {
-            // The finding id is a pure function of the finding; recompute it for the answer.
-            new ReportParsers().parse(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), settings.limits(),
-                    f -> ids.add(records.toRecord(f, 0).getFindingId()));
-        } catch (ReportException e) {
-            throw new Problem(400, refusal(e));
-        }
+        produceReport(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), records, ids::add);
         ctx.status(202).json(Map.of("finding_id", ids.get(0), "event_id", reportId + "/0"));
     }
 
