@@ -12,6 +12,7 @@ import dev.handoff.avro.LifecycleCommand;
 import dev.handoff.avro.NotificationDispatched;
 import dev.handoff.avro.Owner;
 import dev.handoff.avro.OwnerNotification;
+import dev.handoff.avro.ReportReceipt;
 import dev.handoff.avro.SlaBreach;
 import dev.handoff.avro.SlaPolicy;
 import dev.handoff.avro.Team;
@@ -42,7 +43,8 @@ public final class HandoffSchemas {
             UnroutedEvent.class,
             HandoffWindow.class,
             CycleWindow.class,
-            DeadLetter.class);
+            DeadLetter.class,
+            ReportReceipt.class);
 
     private HandoffSchemas() {
     }

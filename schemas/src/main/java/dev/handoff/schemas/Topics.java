@@ -12,6 +12,7 @@ import dev.handoff.avro.LifecycleCommand;
 import dev.handoff.avro.NotificationDispatched;
 import dev.handoff.avro.Owner;
 import dev.handoff.avro.OwnerNotification;
+import dev.handoff.avro.ReportReceipt;
 import dev.handoff.avro.SlaBreach;
 import dev.handoff.avro.SlaPolicy;
 import dev.handoff.avro.Team;
@@ -68,10 +69,12 @@ public final class Topics {
             CycleWindow.class, Keying.OTHER, true, "handoff, triage, fix and verification segments");
     public static final TopicDef<DeadLetter> DEADLETTER = new TopicDef<>("deadletter",
             DeadLetter.class, Keying.OTHER, false, "what could not be processed, why, and the original bytes");
+    public static final TopicDef<ReportReceipt> INTAKE_RECEIPTS = new TopicDef<>("intake.receipts",
+            ReportReceipt.class, Keying.OTHER, true, "receipts of accepted reports, keyed by report id: idempotent retries across restarts");
 
     public static final List<TopicDef<?>> ALL = List.of(FINDINGS_REPORTED, FINDINGS_COMMANDS, NOTIFICATIONS_RECEIPTS,
             ASSETS, OWNERS, TEAMS, KEV, SLA_POLICY, FINDINGS_ACTIVITY, FINDINGS_STATE, NOTIFY_REQUESTS,
-            ALERTS_SLA_BREACH, ALERTS_UNROUTED, METRICS_HANDOFF, METRICS_CYCLE, DEADLETTER);
+            ALERTS_SLA_BREACH, ALERTS_UNROUTED, METRICS_HANDOFF, METRICS_CYCLE, DEADLETTER, INTAKE_RECEIPTS);
 
     private final String prefix;
     private final int partitions;

@@ -7,6 +7,7 @@ import dev.handoff.avro.Actor;
 import dev.handoff.avro.ActorKind;
 import dev.handoff.avro.CommandKind;
 import dev.handoff.avro.FindingReported;
+import dev.handoff.avro.ReportReceipt;
 import dev.handoff.avro.LifecycleCommand;
 import dev.handoff.avro.Reassignment;
 import dev.handoff.avro.RiskAcceptance;
@@ -42,11 +43,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,7 +66,7 @@ public final class IntakeServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(IntakeServer.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final int REMEMBERED_REPORTS = 10_000;
+    private static final Duration RECEIPTS_WAIT = Duration.ofSeconds(10);
     private static final Map<String, CommandKind> ACTIONS = Map.ofEntries(
             Map.entry("acknowledge", CommandKind.ACKNOWLEDGE), Map.entry("triage", CommandKind.ENTER_TRIAGE),
             Map.entry("start", CommandKind.START_WORK), Map.entry("resolve", CommandKind.RESOLVE),
@@ -81,13 +82,7 @@ public final class IntakeServer implements AutoCloseable {
     private final Javalin app;
     private final Object producing = new Object();
     private KafkaProducer<String, byte[]> producer;
-    /** Answers of reports already committed, by report id: a retried upload gets the first answer back. */
-    private final Map<String, ObjectNode> accepted = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, ObjectNode> eldest) {
-            return size() > REMEMBERED_REPORTS;
-        }
-    });
+    private final ReceiptLog receipts;
 
     private IntakeServer(IntakeSettings settings) {
         this.settings = settings;
@@ -95,6 +90,7 @@ public final class IntakeServer implements AutoCloseable {
                 SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, settings.registryUrl())));
         this.ackLinks = settings.ackSecret() == null ? null : new AckLinks(settings.ackSecret());
         this.producer = newProducer();
+        this.receipts = new ReceiptLog(settings.bootstrapServers(), topics, settings.receiptsRemembered());
         this.app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
@@ -123,8 +119,9 @@ public final class IntakeServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+        receipts.close();
         synchronized (producing) {
-            producer.close(java.time.Duration.ofSeconds(5));
+            producer.close(Duration.ofSeconds(5));
         }
     }
 
@@ -133,6 +130,7 @@ public final class IntakeServer implements AutoCloseable {
     private void routes() {
         app.get("/health", ctx -> ctx.json(Map.of("status", "UP")));
         app.post("/v1/reports", this::report);
+        app.get("/v1/reports/{id}", this::receipt);
         app.post("/v1/findings", this::manualFinding);
         app.post("/v1/findings/{id}/{action}", this::command);
         app.get("/v1/ack/{token}", this::ackLink);
@@ -144,45 +142,85 @@ public final class IntakeServer implements AutoCloseable {
         });
     }
 
-    private void report(Context ctx) throws IOException {
+    private void report(Context ctx) throws IOException, InterruptedException {
         IntakeSettings.Caller caller = authorise(ctx, IntakeSettings.Role.INGEST);
         Optional<ReportFormat> format = format(ctx.queryParam("format"));
         String source = Optional.ofNullable(ctx.queryParam("source")).filter(s -> !s.isBlank()).orElse("ingest-connector/http:" + caller.actorId());
         Instant scannedAt = instant(ctx.queryParam("scanned_at"), "scanned_at");
+        String asset = ctx.queryParam("asset");
+        awaitReceipts();
         Path spooled = Files.createTempFile("handoff-report-", ".upload");
         try {
             String hash = spool(ctx, spooled, source);
-            String key = ctx.header("Idempotency-Key");
-            String reportId = key == null || key.isBlank() ? "rpt-" + hash : "rpt-" + sha256Hex((source + "\u0000" + key).getBytes(StandardCharsets.UTF_8));
-            ObjectNode earlier = accepted.get(reportId);
-            if (earlier != null) {
-                ObjectNode again = earlier.deepCopy();
-                again.put("duplicate", true);
-                ctx.status(200).json(again);
-                return;
+            String key = Optional.ofNullable(ctx.header("Idempotency-Key")).filter(k -> !k.isBlank()).orElse(null);
+            String reportId = key == null ? "rpt-" + hash : "rpt-" + sha256Hex((source + "\u0000" + key).getBytes(StandardCharsets.UTF_8));
+            synchronized (producing) {
+                Optional<ReportReceipt> earlier = receipts.get(reportId);
+                if (earlier.isPresent()) {
+                    ctx.status(200).json(receiptJson(earlier.get()).put("duplicate", true));
+                    return;
+                }
+                Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+                ReportRecords records = new ReportRecords(reportId, source, asset, scannedAt, now);
+                ReportReceipt[] receipt = {null};
+                try (InputStream in = Files.newInputStream(spooled)) {
+                    produceReport(in, format, records, id -> { }, summary -> receipt[0] = ReportReceipt.newBuilder()
+                            .setEventId("receipt:" + reportId)
+                            .setReportId(reportId)
+                            .setEventTime(now)
+                            .setRecordedTime(Instant.now().truncatedTo(ChronoUnit.MILLIS))
+                            .setSource(source)
+                            .setActorId(caller.actorId())
+                            .setFormat(summary.format().id())
+                            .setFindings(summary.findings())
+                            .setBySeverity(new LinkedHashMap<>(summary.bySeverityLabel()))
+                            .setByBand(new LinkedHashMap<>(summary.byBand()))
+                            .setTopic(topics.name(Topics.FINDINGS_REPORTED))
+                            .setIdempotencyKey(key)
+                            .build()
+                    );
+                }
+                receipts.put(receipt[0]);
+                ctx.status(202).json(receiptJson(receipt[0]));
             }
-            ReportRecords records = new ReportRecords(reportId, source, ctx.queryParam("asset"), scannedAt, Instant.now().truncatedTo(ChronoUnit.MILLIS));
-            ReportSummary summary;
-            try (InputStream in = Files.newInputStream(spooled)) {
-                summary = produceReport(in, format, records, id -> { });
-            }
-            ObjectNode body = MAPPER.createObjectNode();
-            body.put("report_id", reportId);
-            body.put("format", summary.format().id());
-            body.put("findings", summary.findings());
-            body.set("by_severity", MAPPER.valueToTree(summary.bySeverityLabel()));
-            body.set("by_band", MAPPER.valueToTree(summary.byBand()));
-            body.put("topic", topics.name(Topics.FINDINGS_REPORTED));
-            accepted.put(reportId, body);
-            ctx.status(202).json(body);
         } finally {
             Files.deleteIfExists(spooled);
         }
     }
 
+    private void receipt(Context ctx) throws InterruptedException {
+        authorise(ctx, IntakeSettings.Role.READ);
+        awaitReceipts();
+        String reportId = ctx.pathParam("id");
+        ReportReceipt receipt = receipts.get(reportId).orElseThrow(() -> new Problem(404, "no report " + reportId
+                + " was accepted (this intake remembers the newest " + settings.receiptsRemembered() + " receipts)"));
+        ctx.json(receiptJson(receipt));
+    }
+
+    private void awaitReceipts() throws InterruptedException {
+        if (!receipts.awaitLoaded(RECEIPTS_WAIT)) {
+            throw new Problem(503, receipts.notLoadedReason());
+        }
+    }
+
+    private ObjectNode receiptJson(ReportReceipt r) {
+        ObjectNode body = MAPPER.createObjectNode();
+        body.put("report_id", r.getReportId());
+        body.put("format", r.getFormat());
+        body.put("findings", r.getFindings());
+        body.set("by_severity", MAPPER.valueToTree(new java.util.TreeMap<>(r.getBySeverity())));
+        body.set("by_band", MAPPER.valueToTree(new java.util.TreeMap<>(r.getByBand())));
+        body.put("topic", r.getTopic());
+        body.put("source", r.getSource());
+        body.put("accepted_at", r.getEventTime().toString());
+        body.put("accepted_by", r.getActorId());
+        return body;
+    }
+
     /** Parses and produces a report in one transaction; refused or failed reports leave nothing behind. */
     private ReportSummary produceReport(InputStream in, Optional<ReportFormat> format, ReportRecords records,
-                                        java.util.function.Consumer<String> findingIds) {
+                                        java.util.function.Consumer<String> findingIds,
+                                        java.util.function.Function<ReportSummary, ReportReceipt> receiptOf) {
         String topic = topics.name(Topics.FINDINGS_REPORTED);
         var serializer = topics.valueSerde(Topics.FINDINGS_REPORTED).serializer();
         synchronized (producing) {
@@ -194,6 +232,12 @@ public final class IntakeServer implements AutoCloseable {
                     producer.send(new ProducerRecord<>(topic, r.getFindingId(), serializer.serialize(topic, r)));
                     findingIds.accept(r.getFindingId());
                 });
+                ReportReceipt receipt = receiptOf.apply(summary);
+                if (receipt != null) {
+                    String receipts = topics.name(Topics.INTAKE_RECEIPTS);
+                    producer.send(new ProducerRecord<>(receipts, receipt.getReportId(),
+                            topics.valueSerde(Topics.INTAKE_RECEIPTS).serializer().serialize(receipts, receipt)));
+                }
                 producer.commitTransaction();
                 return summary;
             } catch (ReportException e) {
@@ -226,7 +270,7 @@ public final class IntakeServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        produceReport(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), records, ids::add);
+        produceReport(new ByteArrayInputStream(bytes), Optional.of(ReportFormat.GENERIC_JSON), records, ids::add, summary -> null);
         ctx.status(202).json(Map.of("finding_id", ids.get(0), "event_id", reportId + "/0"));
     }
 

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * {@code read}, {@code admin}; the actor id is recorded on the commands that caller sends.
  */
 public record IntakeSettings(int port, String bootstrapServers, String topicPrefix, String registryUrl, Map<String, Caller> tokens,
-                             String ackSecret, Duration ackTtl, ParseLimits limits) {
+                             String ackSecret, Duration ackTtl, ParseLimits limits, int receiptsRemembered) {
 
     public enum Role { INGEST, ACKNOWLEDGE, READ, ADMIN }
 
@@ -35,6 +35,7 @@ public record IntakeSettings(int port, String bootstrapServers, String topicPref
         d.put("topic.prefix", "handoff.");
         d.put("schema.registry.url", "embedded");
         d.put("intake.ack.ttl", "P7D");
+        d.put("intake.receipts.remembered", "100000");
         d.put("ingest.limit.bytes", Long.toString(ParseLimits.defaults().maxBytes()));
         d.put("ingest.limit.depth", Integer.toString(ParseLimits.defaults().maxDepth()));
         d.put("ingest.limit.string", Integer.toString(ParseLimits.defaults().maxStringLength()));
@@ -80,9 +81,18 @@ public record IntakeSettings(int port, String bootstrapServers, String topicPref
             return new IntakeSettings(Integer.parseInt(v.get("intake.port").trim()), v.get("bootstrap.servers"), v.get("topic.prefix"),
                     v.get("schema.registry.url"), Map.copyOf(tokens), v.get("intake.ack.secret"), Duration.parse(v.get("intake.ack.ttl").trim()),
                     new ParseLimits(Long.parseLong(v.get("ingest.limit.bytes").trim()), Integer.parseInt(v.get("ingest.limit.depth").trim()),
-                            Integer.parseInt(v.get("ingest.limit.string").trim()), Integer.parseInt(v.get("ingest.limit.findings").trim())));
+                            Integer.parseInt(v.get("ingest.limit.string").trim()), Integer.parseInt(v.get("ingest.limit.findings").trim())),
+                    positive("intake.receipts.remembered", v.get("intake.receipts.remembered")));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("bad intake setting: " + e.getMessage(), e);
         }
+    }
+
+    private static int positive(String key, String value) {
+        int n = Integer.parseInt(value.trim());
+        if (n < 1) {
+            throw new IllegalArgumentException(key + " must be at least 1, was " + n);
+        }
+        return n;
     }
 }

@@ -45,21 +45,23 @@ class IntakeIT {
     private static final String CI = "ci-token-0123456789abcdef";
     private static final String ANA = "ana-token-0123456789abcdef";
     private static final String SECRET = "ack-secret-0123456789abcdef";
+    private static final String AUDITOR = "auditor-token-0123456789abcdef";
     private final HttpClient http = HttpClient.newHttpClient();
     private LocalKafka kafka;
     private IntakeServer intake;
     private String prefix;
+    private final Map<String, String> config = new HashMap<>();
 
     @BeforeAll
     void start() {
         kafka = LocalKafka.start();
         prefix = "in-" + UUID.randomUUID().toString().substring(0, 8) + ".";
-        Map<String, String> config = new HashMap<>();
         config.put("intake.port", "0");
         config.put("bootstrap.servers", kafka.bootstrapServers());
         config.put("topic.prefix", prefix);
         config.put("intake.token.ci-pipeline", "ingest:" + CI);
         config.put("intake.token.u-ana", "acknowledge:" + ANA);
+        config.put("intake.token.auditor", "read:" + AUDITOR);
         config.put("intake.ack.secret", SECRET);
         config.put("ingest.limit.bytes", "2000000");
         intake = IntakeServer.start(IntakeSettings.from(config, Map.of()));
@@ -87,7 +89,11 @@ class IntakeIT {
     }
 
     private Answer post(String path, String token, byte[] body, Map<String, String> headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + intake.port() + path))
+        return post(intake, path, token, body, headers);
+    }
+
+    private Answer post(IntakeServer to, String path, String token, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + to.port() + path))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
@@ -117,6 +123,49 @@ class IntakeIT {
         long landed = committed(Topics.FINDINGS_REPORTED, FindingReported.class).stream()
                 .filter(f -> reportId.equals(f.getReportId())).count();
         assertEquals(5, landed, "the retried upload landed once");
+    }
+
+    private Answer get(IntakeServer to, String path, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:" + to.port() + path)).GET();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return new Answer(r.statusCode(), r.body());
+    }
+
+    /** A second intake started after the upload (a restart, or another instance) recognises the retry from the receipts topic. */
+    @Test
+    void aRetryAfterARestartLandsOnceAndItsReceiptCanBeRead() throws Exception {
+        byte[] report = corpus("grype/grype_0.28.0_check_all_fields.json");
+        String key = "ci-run-" + UUID.randomUUID();
+        Answer first = post("/v1/reports?source=restart-test", CI, report, Map.of("Idempotency-Key", key));
+        assertEquals(202, first.status(), first.body());
+        String reportId = first.json().path("report_id").asText();
+        long findings = first.json().path("findings").asLong();
+        assertTrue(findings > 0, first.body());
+
+        try (IntakeServer restarted = IntakeServer.start(IntakeSettings.from(config, Map.of()))) {
+            Answer retry = post(restarted, "/v1/reports?source=restart-test", CI, report, Map.of("Idempotency-Key", key));
+            assertEquals(200, retry.status(), retry.body());
+            assertTrue(retry.json().path("duplicate").asBoolean(), retry.body());
+            assertEquals(reportId, retry.json().path("report_id").asText());
+            assertEquals(first.json().path("by_severity"), retry.json().path("by_severity"));
+
+            Answer receipt = get(restarted, "/v1/reports/" + reportId, AUDITOR);
+            assertEquals(200, receipt.status(), receipt.body());
+            assertEquals(findings, receipt.json().path("findings").asLong());
+            assertEquals("ci-pipeline", receipt.json().path("accepted_by").asText());
+            assertEquals("restart-test", receipt.json().path("source").asText());
+            assertEquals(403, get(restarted, "/v1/reports/" + reportId, CI).status(), "reading receipts needs the 'read' role");
+            assertEquals(401, get(restarted, "/v1/reports/" + reportId, null).status());
+            Answer missing = get(restarted, "/v1/reports/rpt-0000", AUDITOR);
+            assertEquals(404, missing.status(), missing.body());
+            assertTrue(missing.json().path("error").asText().contains("rpt-0000"), missing.body());
+        }
+        long landed = committed(Topics.FINDINGS_REPORTED, FindingReported.class).stream()
+                .filter(f -> reportId.equals(f.getReportId())).count();
+        assertEquals(findings, landed, "the upload retried on the restarted intake landed once");
     }
 
     @Test
