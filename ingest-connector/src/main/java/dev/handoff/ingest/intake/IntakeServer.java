@@ -19,6 +19,7 @@ import dev.handoff.ingest.parse.ReportException;
 import dev.handoff.ingest.parse.ReportFormat;
 import dev.handoff.ingest.parse.ReportParsers;
 import dev.handoff.ingest.parse.ReportSummary;
+import dev.handoff.schemas.AckLinks;
 import dev.handoff.schemas.LifecycleCommands;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.SchemaRegistries;

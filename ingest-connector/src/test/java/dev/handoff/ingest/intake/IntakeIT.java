@@ -6,6 +6,7 @@ import dev.handoff.avro.CommandKind;
 import dev.handoff.avro.FindingReported;
 import dev.handoff.avro.LifecycleCommand;
 import dev.handoff.local.LocalKafka;
+import dev.handoff.schemas.AckLinks;
 import dev.handoff.schemas.Topics;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;

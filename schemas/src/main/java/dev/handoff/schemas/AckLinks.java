@@ -1,4 +1,4 @@
-package dev.handoff.ingest.intake;
+package dev.handoff.schemas;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -12,7 +12,8 @@ import java.util.Objects;
 /**
  * Signed, expiring acknowledgement links: {@code base64url(findingId|ownerId|expiryMillis).base64url(HMAC-SHA256)}.
  * The alerter puts them in owner notifications; {@code GET /v1/ack/{token}} turns a valid one into an
- * ACKNOWLEDGE by that owner. Nothing in the token is secret; the HMAC makes it unforgeable.
+ * ACKNOWLEDGE by that owner. Nothing in the token is secret; the HMAC makes it unforgeable. The intake and the
+ * alerter share this class and must be configured with the same secret.
  */
 public final class AckLinks {
 
@@ -27,7 +28,7 @@ public final class AckLinks {
     public AckLinks(String secret) {
         Objects.requireNonNull(secret, "secret");
         if (secret.length() < 16) {
-            throw new IllegalArgumentException("intake.ack.secret must be at least 16 characters");
+            throw new IllegalArgumentException("the acknowledgement-link secret (intake.ack.secret, alerter.ack.secret) must be at least 16 characters");
         }
         this.secret = secret.getBytes(StandardCharsets.UTF_8);
     }
@@ -38,6 +39,12 @@ public final class AckLinks {
         }
         byte[] payload = (findingId + "|" + ownerId + "|" + expiresAt.toEpochMilli()).getBytes(StandardCharsets.UTF_8);
         return ENC.encodeToString(payload) + "." + ENC.encodeToString(mac(payload));
+    }
+
+    /** The link an owner follows: {@code <intake base URL>/v1/ack/<token>}. */
+    public String link(String intakeBaseUrl, String findingId, String ownerId, Instant expiresAt) {
+        String base = intakeBaseUrl.endsWith("/") ? intakeBaseUrl.substring(0, intakeBaseUrl.length() - 1) : intakeBaseUrl;
+        return base + "/v1/ack/" + sign(findingId, ownerId, expiresAt);
     }
 
     /** The claims of a valid, unexpired token; an IllegalArgumentException saying why otherwise. */
