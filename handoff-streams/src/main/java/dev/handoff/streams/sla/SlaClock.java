@@ -1,5 +1,6 @@
 package dev.handoff.streams.sla;
 
+import dev.handoff.schemas.calendar.WorkCalendar;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.SeverityTarget;
 import dev.handoff.avro.SlaPolicy;

@@ -1,5 +1,6 @@
 package dev.handoff.streams.sla;
 
+import dev.handoff.schemas.calendar.WorkCalendar;
 import dev.handoff.avro.BusinessCalendar;
 import dev.handoff.avro.DayOfWeek;
 import dev.handoff.avro.SeverityBand;

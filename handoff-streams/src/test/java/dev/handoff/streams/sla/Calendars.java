@@ -2,41 +2,26 @@ package dev.handoff.streams.sla;
 
 import dev.handoff.avro.BusinessCalendar;
 import dev.handoff.avro.DayOfWeek;
+import dev.handoff.schemas.calendar.WorkCalendar;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.LocalDateTime;
-import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.List;
 
 /** Calendars and local-time helpers shared by the SLA tests. */
 final class Calendars {
 
-    static final List<DayOfWeek> WEEKDAYS = List.of(DayOfWeek.MONDAY, DayOfWeek.TUESDAY, DayOfWeek.WEDNESDAY,
-            DayOfWeek.THURSDAY, DayOfWeek.FRIDAY);
     static final List<DayOfWeek> EVERY_DAY = List.of(DayOfWeek.values());
 
     private Calendars() {
     }
 
-    /** Monday to Friday, 09:00-17:00 in {@code zone}, optional holiday country and subdivision. */
     static BusinessCalendar.Builder officeHours(String zone, String country, String subdivision) {
-        return BusinessCalendar.newBuilder()
-                .setZone(zone)
-                .setWorkingDays(WEEKDAYS)
-                .setWorkStart(LocalTime.of(9, 0))
-                .setWorkEnd(LocalTime.of(17, 0))
-                .setHolidayCountry(country)
-                .setHolidaySubdivision(subdivision)
-                .setExtraHolidays(List.of());
-    }
-
-    static WorkCalendar office(String zone, String country, String subdivision) {
-        return WorkCalendar.of(officeHours(zone, country, subdivision).build());
+        return WorkCalendar.officeHours(zone, country, subdivision);
     }
 
     static WorkCalendar utcOffice() {
-        return office("UTC", null, null);
+        return WorkCalendar.of(officeHours("UTC", null, null).build());
     }
 
     /** The instant of a local date-time given as "2026-01-09T16:00" in {@code zone}. */
@@ -46,9 +31,5 @@ final class Calendars {
 
     static Instant utc(String localDateTime) {
         return at(localDateTime, "UTC");
-    }
-
-    static LocalDate date(String isoDate) {
-        return LocalDate.parse(isoDate);
     }
 }

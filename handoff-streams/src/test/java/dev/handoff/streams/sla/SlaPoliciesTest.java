@@ -1,5 +1,6 @@
 package dev.handoff.streams.sla;
 
+import dev.handoff.schemas.calendar.WorkCalendar;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -73,7 +74,7 @@ class SlaPoliciesTest {
         assertEquals("handoff-streams/defaults", p.getSource());
         assertEquals(0.75, p.getWarningFraction());
         assertEquals("UTC", p.getCalendar().getZone());
-        assertEquals(Calendars.WEEKDAYS, p.getCalendar().getWorkingDays());
+        assertEquals(WorkCalendar.officeHours("UTC", null, null).getWorkingDays(), p.getCalendar().getWorkingDays());
         assertEquals(LocalTime.of(9, 0), p.getCalendar().getWorkStart());
         assertEquals(LocalTime.of(17, 0), p.getCalendar().getWorkEnd());
         assertEquals(4, p.getTargets().size());

@@ -1,4 +1,4 @@
-package dev.handoff.streams.sla;
+package dev.handoff.schemas.calendar;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.handoff.streams.sla;
+package dev.handoff.schemas.calendar;
 
 import de.focus_shift.jollyday.core.Holiday;
 import de.focus_shift.jollyday.core.HolidayManager;
@@ -91,6 +91,19 @@ public final class WorkCalendar {
         this.extraHolidays = Set.copyOf(extraHolidays);
     }
 
+    /** Office hours: Monday to Friday, 09:00-17:00 in {@code zone}, with the public holidays of a country (null for none). */
+    public static BusinessCalendar.Builder officeHours(String zone, String country, String subdivision) {
+        return BusinessCalendar.newBuilder()
+                .setZone(zone)
+                .setWorkingDays(List.of(dev.handoff.avro.DayOfWeek.MONDAY, dev.handoff.avro.DayOfWeek.TUESDAY,
+                        dev.handoff.avro.DayOfWeek.WEDNESDAY, dev.handoff.avro.DayOfWeek.THURSDAY, dev.handoff.avro.DayOfWeek.FRIDAY))
+                .setWorkStart(LocalTime.of(9, 0))
+                .setWorkEnd(LocalTime.of(17, 0))
+                .setHolidayCountry(country)
+                .setHolidaySubdivision(subdivision)
+                .setExtraHolidays(List.of());
+    }
+
     /**
      * Builds a calendar from its Avro form.
      *
@@ -107,7 +120,7 @@ public final class WorkCalendar {
     }
 
     /** Every problem of an Avro calendar, each prefixed with the field it concerns; empty when it is usable. */
-    static List<String> problems(BusinessCalendar calendar) {
+    public static List<String> problems(BusinessCalendar calendar) {
         List<String> problems = new ArrayList<>();
         parse(calendar, problems);
         return problems;
@@ -336,7 +349,7 @@ public final class WorkCalendar {
     }
 
     /** The working time a BUSINESS span stands for; a day is {@link #workingDay()}. */
-    Duration businessLength(SlaSpan span) {
+    public Duration businessLength(SlaSpan span) {
         return switch (span.getUnit()) {
             case MINUTES -> Duration.ofMinutes(span.getAmount());
             case HOURS -> Duration.ofHours(span.getAmount());

@@ -1,11 +1,11 @@
-package dev.handoff.streams.sla;
+package dev.handoff.schemas.calendar;
 
-import static dev.handoff.streams.sla.Calendars.at;
-import static dev.handoff.streams.sla.Calendars.date;
-import static dev.handoff.streams.sla.Calendars.office;
-import static dev.handoff.streams.sla.Calendars.officeHours;
-import static dev.handoff.streams.sla.Calendars.utc;
-import static dev.handoff.streams.sla.Calendars.utcOffice;
+import static dev.handoff.schemas.calendar.Calendars.at;
+import static dev.handoff.schemas.calendar.Calendars.date;
+import static dev.handoff.schemas.calendar.Calendars.office;
+import static dev.handoff.schemas.calendar.Calendars.officeHours;
+import static dev.handoff.schemas.calendar.Calendars.utc;
+import static dev.handoff.schemas.calendar.Calendars.utcOffice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
