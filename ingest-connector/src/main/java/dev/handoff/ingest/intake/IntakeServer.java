@@ -22,6 +22,7 @@ import dev.handoff.ingest.parse.ReportSummary;
 import dev.handoff.schemas.AckLinks;
 import dev.handoff.schemas.LifecycleCommands;
 import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.kafka.CompactedTopicMirror;
 import dev.handoff.schemas.registry.SchemaRegistries;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -83,7 +84,8 @@ public final class IntakeServer implements AutoCloseable {
     private final Javalin app;
     private final Object producing = new Object();
     private KafkaProducer<String, byte[]> producer;
-    private final ReceiptLog receipts;
+    /** Receipts of accepted reports, from the compacted intake.receipts topic: retries are answered from them. */
+    private final CompactedTopicMirror<ReportReceipt> receipts;
 
     private IntakeServer(IntakeSettings settings) {
         this.settings = settings;
@@ -91,7 +93,9 @@ public final class IntakeServer implements AutoCloseable {
                 SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, settings.registryUrl())));
         this.ackLinks = settings.ackSecret() == null ? null : new AckLinks(settings.ackSecret());
         this.producer = newProducer();
-        this.receipts = new ReceiptLog(settings.bootstrapServers(), topics, settings.receiptsRemembered());
+        this.receipts = new CompactedTopicMirror<>(settings.bootstrapServers(), topics.name(Topics.INTAKE_RECEIPTS),
+                topics.valueSerde(Topics.INTAKE_RECEIPTS).deserializer(), ReportReceipt::getReportId, settings.receiptsRemembered(),
+                "handoff-intake-receipts");
         this.app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
@@ -200,7 +204,7 @@ public final class IntakeServer implements AutoCloseable {
 
     private void awaitReceipts() throws InterruptedException {
         if (!receipts.awaitLoaded(RECEIPTS_WAIT)) {
-            throw new Problem(503, receipts.notLoadedReason());
+            throw new Problem(503, "the intake is " + receipts.notLoadedReason() + "; retry in a few seconds");
         }
     }
 

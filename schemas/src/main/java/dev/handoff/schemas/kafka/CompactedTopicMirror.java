@@ -1,7 +1,5 @@
-package dev.handoff.ingest.intake;
+package dev.handoff.schemas.kafka;
 
-import dev.handoff.avro.ReportReceipt;
-import dev.handoff.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,36 +22,43 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
- * The intake's memory of accepted reports, kept on the compacted {@code intake.receipts} topic. The intake writes
- * a receipt in the same transaction as the report's findings; this reader follows the topic (read_committed, from
- * the beginning, no consumer group) so that every intake instance, including one restarted a minute ago, answers
- * a retried upload from the first answer instead of producing the report again.
+ * An in-memory mirror of a compacted topic, by key: read from the beginning (read_committed, all partitions, no
+ * consumer group) on a daemon thread and kept up to date; a tombstone removes the key. Services use it for small
+ * tables every instance needs whole: the intake's report receipts, the alerter's owners and teams.
  *
- * <p>Memory is bounded: the newest {@code capacity} receipts are kept (least recently used go first). A retry of a
- * report older than that lands again; its findings carry the same event ids ({@code <report id>/<ordinal>}), so
- * handoff-streams drops them as duplicates.
+ * <p>The topic may not exist yet when the mirror starts (services may start before the topics are created); the
+ * mirror waits for it. {@link #awaitLoaded} tells when everything committed before the start has been read. Memory is
+ * bounded by {@code capacity}: beyond it the least recently used keys go (for tables that must stay whole, give a
+ * capacity above their size). Unreadable values are skipped with a warning, never stop the mirror.
  */
-final class ReceiptLog implements AutoCloseable {
+public final class CompactedTopicMirror<V> implements AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(ReceiptLog.class);
+    private static final Logger log = LoggerFactory.getLogger(CompactedTopicMirror.class);
 
     private final String topic;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final Deserializer<ReportReceipt> deserializer;
-    private final Map<String, ReportReceipt> receipts;
+    private final Deserializer<V> deserializer;
+    private final Function<V, String> keyOf;
+    private final Map<String, V> values;
     private final CountDownLatch loaded = new CountDownLatch(1);
     private final Thread reader;
     private volatile boolean running = true;
     private volatile String problem;
 
-    ReceiptLog(String bootstrapServers, Topics topics, int capacity) {
-        this.topic = topics.name(Topics.INTAKE_RECEIPTS);
-        this.deserializer = topics.valueSerde(Topics.INTAKE_RECEIPTS).deserializer();
-        this.receipts = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+    /**
+     * @param keyOf the key a value is kept under (usually the record key; for values that carry their own id, that id)
+     */
+    public CompactedTopicMirror(String bootstrapServers, String topic, Deserializer<V> deserializer, Function<V, String> keyOf,
+                                int capacity, String clientId) {
+        this.topic = topic;
+        this.deserializer = deserializer;
+        this.keyOf = keyOf;
+        this.values = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, ReportReceipt> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
                 return size() > capacity;
             }
         });
@@ -62,40 +67,50 @@ final class ReceiptLog implements AutoCloseable {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "handoff-intake-receipts");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
-        this.reader = new Thread(this::follow, "intake-receipts");
+        this.reader = new Thread(this::follow, clientId);
         reader.setDaemon(true);
         reader.start();
     }
 
-    /** The receipt of {@code reportId}, if this intake has seen it. */
-    Optional<ReportReceipt> get(String reportId) {
-        return Optional.ofNullable(receipts.get(reportId));
+    public Optional<V> get(String key) {
+        return Optional.ofNullable(values.get(key));
     }
 
-    /** Remembers a receipt this intake just committed (the reader will see it too, a little later). */
-    void put(ReportReceipt receipt) {
-        receipts.put(receipt.getReportId(), receipt);
+    /** Remembers a value this service just committed itself (the mirror reads it too, a little later). */
+    public void put(V value) {
+        values.put(keyOf.apply(value), value);
     }
 
-    /**
-     * Waits until every receipt committed before this intake started has been read. Until then a retried upload
-     * cannot be recognised, so reports are refused (503) rather than produced twice.
-     */
-    boolean awaitLoaded(Duration timeout) throws InterruptedException {
+    /** A copy of the values, for scans of small tables. */
+    public List<V> values() {
+        synchronized (values) {
+            return List.copyOf(values.values());
+        }
+    }
+
+    public int size() {
+        return values.size();
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    /** Waits until everything committed on the topic before the mirror started has been read. */
+    public boolean awaitLoaded(Duration timeout) throws InterruptedException {
         return loaded.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Why the receipts are not loaded yet, for the 503 answer. */
-    String notLoadedReason() {
-        String p = problem;
-        return "the intake is still reading its receipts from " + topic + (p == null ? "" : " (" + p + ")")
-                + "; retry in a few seconds";
+    public boolean isLoaded() {
+        return loaded.getCount() == 0;
     }
 
-    int size() {
-        return receipts.size();
+    /** Why the mirror is not loaded yet, for an error answer. */
+    public String notLoadedReason() {
+        String p = problem;
+        return "still reading " + topic + (p == null ? "" : " (" + p + ")");
     }
 
     private void follow() {
@@ -112,18 +127,20 @@ final class ReceiptLog implements AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     read++;
                     if (r.value() == null) {
-                        receipts.remove(r.key());
+                        if (r.key() != null) {
+                            values.remove(r.key());
+                        }
                         continue;
                     }
                     try {
-                        ReportReceipt receipt = deserializer.deserialize(r.topic(), r.value());
-                        receipts.putIfAbsent(receipt.getReportId(), receipt);
+                        V value = deserializer.deserialize(r.topic(), r.value());
+                        values.put(keyOf.apply(value), value);
                     } catch (RuntimeException e) {
-                        log.warn("{}: skipping an unreadable receipt at {}-{}@{}: {}", topic, r.topic(), r.partition(), r.offset(), e.toString());
+                        log.warn("{}: skipping an unreadable record at partition {} offset {}: {}", topic, r.partition(), r.offset(), e.toString());
                     }
                 }
                 if (loaded.getCount() > 0 && caughtUp(end)) {
-                    log.info("intake receipts loaded: {} records read from {}, {} remembered", read, topic, receipts.size());
+                    log.info("{} loaded: {} records read, {} kept", topic, read, values.size());
                     loaded.countDown();
                 }
             }
@@ -131,13 +148,13 @@ final class ReceiptLog implements AutoCloseable {
             // closing
         } catch (KafkaException e) {
             problem = e.toString();
-            log.error("the intake receipts reader stopped: {}", e.toString());
+            log.error("the mirror of {} stopped: {}", topic, e.toString());
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
     }
 
-    /** The receipts topic's partitions, once it exists (the intake may start before its topics are created). */
+    /** The topic's partitions, once it exists. */
     private List<TopicPartition> awaitPartitions() {
         long warnAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (running) {
