@@ -63,8 +63,10 @@ final class JsonChannels {
         try {
             return http.postJson(target.url(), body, headers, target.timeout());
         } catch (IllegalArgumentException e) {
-            // The JDK client refuses a header value or URL it cannot send; no retry will change that.
-            return new DeliveryResult.Failed(target + ": request refused before sending: " + e.getMessage(), 0, "");
+            // The JDK client refuses a header value or URL it cannot send; no retry will change that. Its message may
+            // quote the URL, which carries the webhook's secret.
+            String why = String.valueOf(e.getMessage()).replace(target.url().toString(), HttpDelivery.redact(target.url()));
+            return new DeliveryResult.Failed(target + ": request refused before sending: " + why, 0, "");
         }
     }
 
