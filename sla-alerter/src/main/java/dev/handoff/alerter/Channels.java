@@ -1,6 +1,10 @@
 package dev.handoff.alerter;
 
 import dev.handoff.alerter.channel.Channel;
+import dev.handoff.alerter.channel.HttpDelivery;
+import dev.handoff.alerter.channel.SlackChannel;
+import dev.handoff.alerter.channel.TeamsChannel;
+import dev.handoff.alerter.channel.WebhookChannel;
 import dev.handoff.avro.ChannelType;
 
 import java.util.EnumMap;
@@ -15,8 +19,10 @@ public final class Channels {
     /** Every channel kind Handoff ships, configured from {@code settings} (SMTP for e-mail). */
     public static Map<ChannelType, Channel> standard(AlerterSettings settings) {
         Map<ChannelType, Channel> channels = new EnumMap<>(ChannelType.class);
-        // The adapters are registered here as they land (issue E); a kind without an adapter fails its deliveries
-        // with a clear reason rather than silently.
+        HttpDelivery http = new HttpDelivery();
+        channels.put(ChannelType.WEBHOOK, new WebhookChannel(http));
+        channels.put(ChannelType.SLACK, new SlackChannel(http));
+        channels.put(ChannelType.TEAMS, new TeamsChannel(http));
         return channels;
     }
 }

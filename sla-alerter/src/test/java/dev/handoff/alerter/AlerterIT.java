@@ -2,7 +2,6 @@ package dev.handoff.alerter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.handoff.alerter.channel.Channel;
 import dev.handoff.avro.AlertLevel;
 import dev.handoff.avro.CaptureOrigin;
 import dev.handoff.avro.ChannelAddress;
@@ -125,6 +124,7 @@ class AlerterIT {
                 config.put("alerter.target." + t + ".type", "webhook");
                 config.put("alerter.target." + t + ".url", receiver.url(path + t).toString());
                 config.put("alerter.target." + t + ".timeout", "PT1S");
+                config.put("alerter.target." + t + ".secret", "webhook-signing-secret-" + t);
             }
             config.put("alerter.owner.targets", "owner");
             config.put("alerter.soc.targets", "soc");
@@ -138,8 +138,8 @@ class AlerterIT {
         }
 
         Deployment startAlerter() {
-            Map<ChannelType, Channel> channels = Map.of(ChannelType.WEBHOOK, new TestWebhook());
-            alerter = Alerter.start(AlerterSettings.from(config, Map.of()), channels);
+            AlerterSettings settings = AlerterSettings.from(config, Map.of());
+            alerter = Alerter.start(settings, Channels.standard(settings));
             return this;
         }
 
@@ -287,7 +287,7 @@ class AlerterIT {
         }
         JsonNode digest = bodies.stream().filter(b -> b.path("kind").asText().equals("DIGEST")).findFirst().orElseThrow();
         assertEquals(3, digest.path("items").size(), digest.toString());
-        assertEquals("u-dana", digest.path("recipient").asText());
+        assertEquals("u-dana", digest.path("recipient").path("owner_id").asText());
         JsonNode single = bodies.stream().filter(b -> b.path("kind").asText().equals("OWNER_NOTIFICATION")).findFirst().orElseThrow();
         String link = single.path("items").get(0).path("ack_link").asText();
         assertTrue(link.startsWith("https://handoff.example.com/v1/ack/"), link);
@@ -310,7 +310,7 @@ class AlerterIT {
         d.send(Topics.NOTIFY_REQUESTS, "u-eve", notification("f-esc", "u-eve", "team-esc", SeverityBand.CRITICAL));
         await("the owner and then the first escalation step", () -> kinds(d).contains("ESCALATION"));
         JsonNode first = escalations(d).get(0);
-        assertEquals("u-lead", first.path("recipient").asText(), first.toString());
+        assertEquals("u-lead", first.path("recipient").path("owner_id").asText(), first.toString());
         String link = first.path("items").get(0).path("ack_link").asText();
         assertEquals("u-lead", new AckLinks(ACK_SECRET).verify(link.substring(link.lastIndexOf('/') + 1), Instant.now()).ownerId(),
                 "the escalation carries a link for the step's owner");
@@ -425,19 +425,5 @@ class AlerterIT {
                 .setSourceTool(SourceTool.newBuilder().setName("trivy").build()).setTarget(FindingTarget.newBuilder().build())
                 .setScannerBand(SeverityBand.CRITICAL).setBand(SeverityBand.CRITICAL).setCapturedAt(now().minus(Duration.ofHours(1)))
                 .setAcknowledgedAt(now()).setAcknowledgedBy(by).build();
-    }
-
-    @Test
-    void settingsProblemsAreAllReportedAtOnceNamingTheirKeys() {
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () ->
-                AlerterSettings.from(Map.of("alerter.target.x.type", "fax", "alerter.target.pd.type", "pagerduty",
-                        "alerter.soc.targets", "nowhere", "alerter.retry.initial", "5 seconds"), Map.of()));
-        String m = e.getMessage();
-        assertTrue(m.contains("alerter.target.x.type"), m);
-        assertTrue(m.contains("alerter.target.pd.routing-key"), m);
-        assertTrue(m.contains("'nowhere'"), m);
-        assertTrue(m.contains("alerter.retry.initial"), m);
-        assertFalse(m.contains("alerter.digest"), m);
-        assertNotNull(AlerterSettings.from(Map.of(), Map.of()));
     }
 }
