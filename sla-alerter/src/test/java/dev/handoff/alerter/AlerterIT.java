@@ -349,6 +349,40 @@ class AlerterIT {
         assertTrue(posts - n <= 2 * 2, "re-sends only of the attempts in flight at the stop (concurrency 2): " + posts);
     }
 
+    @Test
+    void mediumNotificationsOutsideTheOwnersWorkingHoursWaitForTheNextWorkingPeriod() throws Exception {
+        // A calendar whose only working day is tomorrow: now is outside working hours whatever the time of day.
+        java.time.DayOfWeek tomorrow = java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1).getDayOfWeek();
+        Deployment d = deployment(Map.of("alerter.quiet.bands", "medium,low", "alerter.calendar.work-days", tomorrow.name(),
+                "alerter.calendar.zone", "UTC"));
+        d.send(Topics.OWNERS, "u-quiet", owner("u-quiet", "Quinn", "quinn@example.com", "team-a"));
+        d.startAlerter();
+        d.send(Topics.NOTIFY_REQUESTS, "u-quiet", notification("f-quiet-med", "u-quiet", "team-a", SeverityBand.MEDIUM));
+        d.send(Topics.NOTIFY_REQUESTS, "u-quiet", notification("f-quiet-crit", "u-quiet", "team-a", SeverityBand.CRITICAL));
+        await("the critical one goes out at once", () -> receiver.accepted(d.path("owner")).size() == 1);
+        Job held = await("the medium one is held in the schedule", () -> pending(d).stream()
+                .filter(j -> j.type() == Job.Type.DELIVERY && j.alert().first().findingId().equals("f-quiet-med")).findFirst());
+        Instant expected = java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(1).atTime(9, 0).toInstant(java.time.ZoneOffset.UTC);
+        assertEquals(expected, Instant.ofEpochMilli(held.due()), "due at the start of the next working period");
+        assertEquals(1, receiver.accepted(d.path("owner")).size(), "the medium notification was not sent");
+    }
+
+    private List<Job> pending(Deployment d) {
+        Properties p = kafka.clientProperties();
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-read-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Map<String, Job> latest = new java.util.LinkedHashMap<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(AlerterTopics.pending(d.topics)));
+            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < until) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> latest.put(r.key(), r.value() == null ? null : Job.fromBytes(r.value())));
+            }
+        }
+        return latest.values().stream().filter(java.util.Objects::nonNull).toList();
+    }
+
     // ------------------------------------------------------------------------------------------------ helpers
 
     private List<String> kinds(Deployment d) {
@@ -382,6 +416,20 @@ class AlerterIT {
             }
         }
         return sum;
+    }
+
+    private static <T> T await(String what, java.util.function.Supplier<java.util.Optional<T>> probe) throws InterruptedException {
+        long until = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            java.util.Optional<T> v = probe.get();
+            if (v.isPresent()) {
+                return v.get();
+            }
+            if (System.nanoTime() > until) {
+                fail("gave up waiting after " + WAIT.toSeconds() + " s for: " + what);
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
