@@ -160,19 +160,9 @@ class AlerterIT {
         }
 
         <V extends SpecificRecord> List<V> committed(TopicDef<V> def) {
-            Properties p = kafka.clientProperties();
-            p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-read-" + UUID.randomUUID());
-            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             String topic = topics.name(def);
             List<V> out = new ArrayList<>();
-            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-                c.subscribe(List.of(topic));
-                long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-                while (System.nanoTime() < until) {
-                    c.poll(Duration.ofMillis(200)).forEach(r -> out.add(topics.valueSerde(def).deserializer().deserialize(topic, r.value())));
-                }
-            }
+            readCommitted(topic, (k, v) -> out.add(topics.valueSerde(def).deserializer().deserialize(topic, v)));
             return out;
         }
 
@@ -211,7 +201,7 @@ class AlerterIT {
         // flaky: 500, then a hang past the 1 s timeout, then 429 with Retry-After, then success
         receiver.script(d.path("flaky"), n -> switch (n) {
             case 1 -> Receiver.Answer.status(500);
-            case 2 -> new Receiver.Answer(200, null, 2_500, "too late");
+            case 2 -> new Receiver.Answer(599, null, 2_500, "too late"); // the alerter gives up after its 1 s timeout
             case 3 -> new Receiver.Answer(429, "1", 0, "slow down");
             default -> Receiver.Answer.ok();
         });
@@ -236,6 +226,7 @@ class AlerterIT {
         assertEquals(1, receiver.accepted(d.path("flaky")).size(), "one key, answered 2xx once (the timed-out 200 was not waited for)");
         assertEquals(flaky.get(0).header("Idempotency-Key"), flaky.get(3).header("Idempotency-Key"), "every attempt carries the same key");
 
+        await("the flaky delivery's receipt", () -> !d.receipts(r -> r.getFindingId().equals("f-flaky") && r.getTarget().endsWith(":flaky")).isEmpty());
         List<NotificationDispatched> receipts = d.receipts(r -> r.getFindingId().equals("f-flaky") && r.getTarget().endsWith(":flaky"));
         assertEquals(1, receipts.size(), receipts.toString());
         assertEquals(DispatchOutcome.DELIVERED, receipts.get(0).getOutcome());
@@ -247,6 +238,7 @@ class AlerterIT {
         assertEquals(DeadLetterKind.DELIVERY_FAILED, dl.getErrorKind());
         assertEquals("channel_is_archived", dl.getHeaders().get("response"));
         assertEquals("410", dl.getHeaders().get("http_status"));
+        await("the failed delivery's receipt", () -> !d.receipts(r -> r.getFindingId().equals("f-gone")).isEmpty());
         assertEquals(DispatchOutcome.FAILED, d.receipts(r -> r.getFindingId().equals("f-gone") && r.getTarget().endsWith(":gone")).get(0).getOutcome());
         // the SOC channel got all three at once, unaffected by the slow and failing endpoints
         assertEquals(3, receiver.accepted(d.path("soc")).size());
@@ -295,6 +287,7 @@ class AlerterIT {
         assertEquals("f-crit", claims.findingId());
         assertEquals("u-dana", claims.ownerId());
 
+        await("a receipt per finding of the digest", () -> d.receipts(r -> r.getKind() == DispatchKind.DIGEST).size() >= 3);
         List<NotificationDispatched> receipts = d.receipts(r -> r.getKind() == DispatchKind.DIGEST);
         assertEquals(3, receipts.size(), "one receipt per finding of the digest: " + receipts);
         assertTrue(receipts.stream().allMatch(r -> r.getDigestSize() == 3 && "u-dana".equals(r.getOwnerId())));
@@ -321,6 +314,7 @@ class AlerterIT {
         Thread.sleep(2_500); // two more escalation periods: nothing more may come
         assertEquals(sent, escalations(d).size(), "no escalation after the acknowledgement");
         assertTrue(sent <= 2, "at most the steps before the ack: " + sent);
+        await("escalation receipts", () -> d.receipts(r -> r.getKind() == DispatchKind.ESCALATION).size() >= sent);
         List<NotificationDispatched> receipts = d.receipts(r -> r.getKind() == DispatchKind.ESCALATION);
         assertEquals(sent, receipts.size());
         assertEquals(1, receipts.get(0).getEscalationStep());
@@ -368,19 +362,29 @@ class AlerterIT {
     }
 
     private List<Job> pending(Deployment d) {
-        Properties p = kafka.clientProperties();
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-read-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         Map<String, Job> latest = new java.util.LinkedHashMap<>();
+        readCommitted(AlerterTopics.pending(d.topics), (k, v) -> latest.put(k, v == null ? null : Job.fromBytes(v)));
+        return latest.values().stream().filter(java.util.Objects::nonNull).toList();
+    }
+
+    /** Everything committed on {@code topic} up to now: all partitions from the start to their last stable offset. */
+    private void readCommitted(String topic, java.util.function.BiConsumer<String, byte[]> each) {
+        Properties p = kafka.clientProperties();
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(List.of(AlerterTopics.pending(d.topics)));
-            long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
-            while (System.nanoTime() < until) {
-                c.poll(Duration.ofMillis(200)).forEach(r -> latest.put(r.key(), r.value() == null ? null : Job.fromBytes(r.value())));
+            List<org.apache.kafka.common.TopicPartition> parts = c.partitionsFor(topic).stream()
+                    .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(parts);
+            long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > until) {
+                    fail("could not read " + topic + " to its end");
+                }
+                c.poll(Duration.ofMillis(100)).forEach(r -> each.accept(r.key(), r.value()));
             }
         }
-        return latest.values().stream().filter(java.util.Objects::nonNull).toList();
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
