@@ -1,14 +1,11 @@
 package dev.handoff.alerter.channel;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.handoff.alerter.Alert;
 import dev.handoff.avro.ChannelType;
 import dev.handoff.avro.SeverityBand;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,8 +33,6 @@ public final class PagerDutyChannel implements Channel {
     public static final int MAX_SUMMARY = 1024;
     /** Findings listed in {@code custom_details} and links attached; a digest beyond that says how many were left out. */
     static final int MAX_LISTED = 50;
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HttpDelivery http;
 
@@ -57,28 +53,21 @@ public final class PagerDutyChannel implements Channel {
 
     @Override
     public DeliveryResult deliver(Target target, Alert alert) {
+        Optional<DeliveryResult> misconfigured = JsonChannels.misconfigured(target, ChannelType.PAGERDUTY);
+        if (misconfigured.isPresent()) {
+            return misconfigured.get();
+        }
         String routingKey = target.routingKey();
-        if (routingKey == null || routingKey.isBlank()) {
-            return new DeliveryResult.Failed("target " + target + " has no routing key: set alerter.target." + target.name()
+        if (JsonChannels.blank(routingKey)) {
+            return new DeliveryResult.Failed(target + " has no routing key: set alerter.target." + target.name()
                     + ".routing-key to the integration key of an Events API v2 integration", 0, "");
         }
-        URI url = target.url() == null ? Target.PAGERDUTY_EVENTS_V2 : target.url();
-        byte[] body;
-        try {
-            body = JSON.writeValueAsBytes(event(routingKey, alert));
-        } catch (JsonProcessingException e) {
-            return new DeliveryResult.Failed("cannot render the PagerDuty event for alert " + alert.alertId() + ": " + e.getOriginalMessage(), 0, "");
-        }
-        DeliveryResult result = http.postJson(url, body, Map.of(), target.timeout());
-        if (result instanceof DeliveryResult.Delivered delivered) {
-            return DeliveryResult.delivered(delivered.detail() + ", dedup_key " + dedupKey(alert.dedupKey()));
-        }
-        return withoutSecret(result, routingKey);
+        return withoutSecret(JsonChannels.post(http, target, JsonChannels.bytes(event(routingKey, alert)), Map.of()), routingKey);
     }
 
     /** The Events API v2 body for {@code alert}: a trigger with payload, links and client, or a bare resolve. */
     static ObjectNode event(String routingKey, Alert alert) {
-        ObjectNode event = JSON.createObjectNode();
+        ObjectNode event = JsonChannels.object();
         event.put("routing_key", routingKey);
         event.put("event_action", alert.action() == Alert.Action.TRIGGER ? "trigger" : "resolve");
         event.put("dedup_key", dedupKey(alert.dedupKey()));
@@ -86,7 +75,7 @@ public final class PagerDutyChannel implements Channel {
             return event;
         }
         ObjectNode payload = event.putObject("payload");
-        payload.put("summary", truncate(oneLine(alert.headline()), MAX_SUMMARY));
+        payload.put("summary", JsonChannels.truncate(oneLine(alert.headline()), MAX_SUMMARY));
         payload.put("source", "handoff");
         payload.put("severity", severity(alert.band()));
         payload.put("timestamp", alert.occurredAt().truncatedTo(ChronoUnit.MILLIS).toString());
@@ -98,7 +87,7 @@ public final class PagerDutyChannel implements Channel {
         payload.put("group", alert.kind().name().toLowerCase(Locale.ROOT));
         payload.put("class", alert.level() == null ? alert.kind().name() : alert.kind().name() + "/" + alert.level());
         payload.set("custom_details", details(alert));
-        ArrayNode links = JSON.createArrayNode();
+        ArrayNode links = JsonChannels.MAPPER.createArrayNode();
         for (Alert.Item item : alert.items()) {
             if (links.size() == MAX_LISTED) {
                 break;
@@ -107,7 +96,7 @@ public final class PagerDutyChannel implements Channel {
                 links.addObject()
                         .put("href", item.ackLink())
                         .put("text", alert.items().size() == 1 ? "Acknowledge in Handoff"
-                                : "Acknowledge in Handoff: " + truncate(oneLine(item.title()), 100));
+                                : "Acknowledge in Handoff: " + JsonChannels.truncate(oneLine(item.title()), 100));
             }
         }
         if (!links.isEmpty()) {
@@ -118,7 +107,7 @@ public final class PagerDutyChannel implements Channel {
     }
 
     private static ObjectNode details(Alert alert) {
-        ObjectNode details = JSON.createObjectNode();
+        ObjectNode details = JsonChannels.object();
         details.put("alert_id", alert.alertId());
         details.put("kind", alert.kind().name());
         if (alert.level() != null) {
@@ -190,11 +179,6 @@ public final class PagerDutyChannel implements Channel {
         }
         String hash = sha256(key).substring(0, 32);
         return cut(key, MAX_DEDUP_KEY - hash.length() - 1) + "#" + hash;
-    }
-
-    /** {@code text} in at most {@code max} characters, ending in an ellipsis when it was cut. */
-    static String truncate(String text, int max) {
-        return text.length() <= max ? text : cut(text, max - 1) + "…";
     }
 
     /** The first {@code max} UTF-16 units of {@code text}, never splitting a surrogate pair. */

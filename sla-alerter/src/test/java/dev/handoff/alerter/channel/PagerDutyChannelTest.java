@@ -2,22 +2,17 @@ package dev.handoff.alerter.channel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import dev.handoff.alerter.Alert;
 import dev.handoff.avro.ChannelType;
 import dev.handoff.avro.DispatchKind;
 import dev.handoff.avro.SeverityBand;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -25,13 +20,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,72 +30,59 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** PagerDutyChannel against a real HTTP server standing in for events.pagerduty.com. */
-class PagerDutyChannelTest {
+/**
+ * PagerDutyChannel against a real HTTP server standing in for events.pagerduty.com: every request is checked against
+ * the Events API v2 structure PagerDuty documents, and the shared outcome rules come from {@link HttpChannelOutcomeTest}.
+ */
+class PagerDutyChannelTest extends HttpChannelOutcomeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345";
+    private static final String ACCEPTED = "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"x\"}";
     private static final Instant OCCURRED = Instant.parse("2026-11-23T09:30:00.123456Z");
     private static final Instant DEADLINE = Instant.parse("2026-11-24T09:30:00Z");
 
-    /** One request the fake PagerDuty received. */
-    private record Received(String method, String path, String contentType, JsonNode body) {
+    private final PagerDutyChannel channel = new PagerDutyChannel(http);
+
+    @Override
+    Channel channel() {
+        return channel;
     }
 
-    /** What the fake PagerDuty answers next. */
-    private record Answer(int status, String body, Map<String, String> headers) {
+    @Override
+    ChannelType type() {
+        return ChannelType.PAGERDUTY;
     }
 
-    private final List<Received> received = new CopyOnWriteArrayList<>();
-    private final CountDownLatch releaseHungRequests = new CountDownLatch(1);
-    private volatile Answer answer = new Answer(202, "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"x\"}", Map.of());
-    private volatile boolean hang;
-    private HttpServer server;
-    private ExecutorService executor;
-    private final PagerDutyChannel channel = new PagerDutyChannel(new HttpDelivery());
-
-    @BeforeEach
-    void startFakePagerDuty() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        executor = Executors.newCachedThreadPool();
-        server.setExecutor(executor);
-        server.createContext("/v2/enqueue", exchange -> {
-            try (InputStream in = exchange.getRequestBody()) {
-                received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                        exchange.getRequestHeaders().getFirst("Content-Type"), JSON.readTree(in)));
-            }
-            if (hang) {
-                try {
-                    releaseHungRequests.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            Answer a = answer;
-            byte[] body = a.body().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            a.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-            exchange.sendResponseHeaders(a.status(), body.length == 0 ? -1 : body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        server.start();
+    @Override
+    int acceptedStatus() {
+        return 202;
     }
 
-    @AfterEach
-    void stopFakePagerDuty() {
-        releaseHungRequests.countDown();
-        server.stop(0);
-        executor.shutdownNow();
+    @Override
+    String acceptedBody() {
+        return ACCEPTED;
     }
 
-    private Target target(Duration timeout) {
-        URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v2/enqueue");
+    @Override
+    protected Target target(URI url, Duration timeout) {
         return new Target("pagerduty-soc", ChannelType.PAGERDUTY, url, null, ROUTING_KEY, List.of(), timeout, 0);
     }
 
-    private Target target() {
-        return target(Duration.ofSeconds(10));
+    /** The events PagerDuty received, parsed. */
+    private List<JsonNode> events() {
+        return server.requests().stream().map(r -> {
+            try {
+                return JSON.readTree(r.body());
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + r.text(), e);
+            }
+        }).toList();
+    }
+
+    @BeforeEach
+    void pagerDutyAccepts() {
+        server.reply(202, ACCEPTED, "Content-Type", "application/json");
     }
 
     private static Alert.Item item(String findingId, String title, SeverityBand band) {
@@ -131,12 +107,10 @@ class PagerDutyChannelTest {
         DeliveryResult result = channel.deliver(target(), slaAlert(Alert.Action.TRIGGER));
 
         assertInstanceOf(DeliveryResult.Delivered.class, result, result.toString());
-        assertEquals(1, received.size());
-        Received request = received.get(0);
+        CapturingServer.Request request = server.only();
         assertEquals("POST", request.method());
-        assertEquals("/v2/enqueue", request.path());
-        assertTrue(request.contentType().startsWith("application/json"), request.contentType());
-        JsonNode event = request.body();
+        assertTrue(request.header("Content-Type").startsWith("application/json"), request.header("Content-Type"));
+        JsonNode event = events().get(0);
         assertDocumentedEvent(event);
         assertEquals(ROUTING_KEY, event.get("routing_key").asText());
         assertEquals("trigger", event.get("event_action").asText());
@@ -166,8 +140,8 @@ class PagerDutyChannelTest {
         DeliveryResult result = channel.deliver(target(), slaAlert(Alert.Action.RESOLVE));
 
         assertInstanceOf(DeliveryResult.Delivered.class, result, result.toString());
-        JsonNode trigger = received.get(0).body();
-        JsonNode resolve = received.get(1).body();
+        JsonNode trigger = events().get(0);
+        JsonNode resolve = events().get(1);
         assertDocumentedEvent(resolve);
         assertEquals(Set.of("routing_key", "event_action", "dedup_key"), fieldNames(resolve));
         assertEquals("resolve", resolve.get("event_action").asText());
@@ -179,7 +153,7 @@ class PagerDutyChannelTest {
     void bandsMapOntoPagerDutysFourSeverities(SeverityBand band, String severity) {
         channel.deliver(target(), slaAlert(Alert.Action.TRIGGER, "headline", band, "k"));
 
-        JsonNode event = received.get(0).body();
+        JsonNode event = events().get(0);
         assertDocumentedEvent(event);
         assertEquals(severity, event.get("payload").get("severity").asText());
     }
@@ -198,15 +172,15 @@ class PagerDutyChannelTest {
         channel.deliver(target(), resolveA);
         channel.deliver(target(), triggerB);
 
-        received.forEach(r -> assertDocumentedEvent(r.body()));
-        String summary = received.get(0).body().get("payload").get("summary").asText();
+        events().forEach(PagerDutyChannelTest::assertDocumentedEvent);
+        String summary = events().get(0).get("payload").get("summary").asText();
         assertEquals(PagerDutyChannel.MAX_SUMMARY, summary.length());
         assertTrue(summary.endsWith("…"));
-        String dedupA = received.get(0).body().get("dedup_key").asText();
+        String dedupA = events().get(0).get("dedup_key").asText();
         assertTrue(dedupA.length() <= PagerDutyChannel.MAX_DEDUP_KEY, dedupA);
         assertTrue(dedupA.startsWith("handoff/aaaa"), dedupA);
-        assertEquals(dedupA, received.get(1).body().get("dedup_key").asText());
-        assertNotEquals(dedupA, received.get(2).body().get("dedup_key").asText());
+        assertEquals(dedupA, events().get(1).get("dedup_key").asText());
+        assertNotEquals(dedupA, events().get(2).get("dedup_key").asText());
     }
 
     @Test
@@ -219,7 +193,7 @@ class PagerDutyChannelTest {
 
         channel.deliver(target(), digest);
 
-        JsonNode event = received.get(0).body();
+        JsonNode event = events().get(0);
         assertDocumentedEvent(event);
         assertEquals("error", event.get("payload").get("severity").asText());
         assertEquals("DIGEST", event.get("payload").get("class").asText());
@@ -229,18 +203,10 @@ class PagerDutyChannelTest {
     }
 
     @Test
-    void accepted202IsDelivered() {
-        DeliveryResult result = channel.deliver(target(), slaAlert(Alert.Action.TRIGGER));
-
-        DeliveryResult.Delivered delivered = assertInstanceOf(DeliveryResult.Delivered.class, result);
-        assertTrue(delivered.detail().contains("202"), delivered.detail());
-    }
-
-    @Test
     void invalidEvent400FailsAndKeepsTheResponseWithoutTheRoutingKey() {
         String response = "{\"status\":\"invalid event\",\"message\":\"Event object is invalid\","
                 + "\"errors\":[\"'routing_key' " + ROUTING_KEY + " is not known\"]}";
-        answer = new Answer(400, response, Map.of());
+        server.reply(400, response);
 
         DeliveryResult result = channel.deliver(target(), slaAlert(Alert.Action.TRIGGER));
 
@@ -252,45 +218,14 @@ class PagerDutyChannelTest {
     }
 
     @Test
-    void rateLimited429RetriesAfterTheAnnouncedDelay() {
-        answer = new Answer(429, "", Map.of("Retry-After", "30"));
-
-        DeliveryResult result = channel.deliver(target(), slaAlert(Alert.Action.TRIGGER));
-
-        DeliveryResult.Retry retry = assertInstanceOf(DeliveryResult.Retry.class, result);
-        assertEquals(Optional.of(Duration.ofSeconds(30)), retry.retryAfter());
-    }
-
-    @Test
-    void serverError500Retries() {
-        answer = new Answer(500, "{\"status\":\"error\",\"message\":\"internal\"}", Map.of());
-
-        DeliveryResult result = channel.deliver(target(), slaAlert(Alert.Action.TRIGGER));
-
-        DeliveryResult.Retry retry = assertInstanceOf(DeliveryResult.Retry.class, result);
-        assertTrue(retry.reason().contains("500"), retry.reason());
-    }
-
-    @Test
-    void noAnswerWithinTheTargetTimeoutRetries() {
-        hang = true;
-
-        DeliveryResult result = channel.deliver(target(Duration.ofMillis(300)), slaAlert(Alert.Action.TRIGGER));
-
-        DeliveryResult.Retry retry = assertInstanceOf(DeliveryResult.Retry.class, result);
-        assertTrue(retry.reason().contains("no answer"), retry.reason());
-        assertFalse(retry.reason().contains(ROUTING_KEY), retry.reason());
-    }
-
-    @Test
     void targetWithoutRoutingKeyFailsWithoutCallingPagerDuty() {
-        Target noKey = new Target("pagerduty-soc", ChannelType.PAGERDUTY, null, null, " ", List.of(), Duration.ofSeconds(1), 0);
+        Target noKey = new Target("pagerduty-soc", ChannelType.PAGERDUTY, server.url(), null, " ", List.of(), Duration.ofSeconds(1), 0);
 
         DeliveryResult result = channel.deliver(noKey, slaAlert(Alert.Action.TRIGGER));
 
         DeliveryResult.Failed failed = assertInstanceOf(DeliveryResult.Failed.class, result);
         assertTrue(failed.reason().contains("alerter.target.pagerduty-soc.routing-key"), failed.reason());
-        assertTrue(received.isEmpty());
+        assertTrue(server.requests().isEmpty());
     }
 
     @Test
