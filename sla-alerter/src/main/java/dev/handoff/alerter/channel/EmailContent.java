@@ -14,7 +14,7 @@ import java.util.Locale;
  * become links.
  *
  * @param subject one line: {@code [Handoff] CRITICAL <headline>}, {@code [Handoff] Digest: 3 findings} or
- *                {@code [Handoff] Acknowledged: <headline>}
+ *                {@code [Handoff] Resolved: <headline>}
  * @param text    the plain-text part
  * @param html    the HTML part
  */
@@ -31,7 +31,7 @@ record EmailContent(String subject, String text, String html) {
     static String subject(Alert alert) {
         String subject;
         if (alert.action() == Alert.Action.RESOLVE) {
-            subject = "[Handoff] Acknowledged: " + oneLine(alert.headline());
+            subject = "[Handoff] " + resolvedHeadline(alert);
         } else if (alert.kind() == DispatchKind.DIGEST) {
             subject = "[Handoff] Digest: " + alert.items().size() + (alert.items().size() == 1 ? " finding" : " findings");
         } else {
@@ -47,8 +47,8 @@ record EmailContent(String subject, String text, String html) {
     private static String text(Alert alert) {
         StringBuilder out = new StringBuilder();
         boolean resolve = alert.action() == Alert.Action.RESOLVE;
-        out.append(resolve ? "Acknowledged" : alert.band() + " · " + kindLabel(alert)).append('\n');
-        out.append(oneLine(alert.headline())).append("\n\n");
+        out.append(resolve ? "Resolved" : alert.band() + " · " + kindLabel(alert)).append('\n');
+        out.append(resolve ? resolvedHeadline(alert) : oneLine(alert.headline())).append("\n\n");
         out.append(alert.summary().strip()).append("\n\n");
         boolean single = alert.items().size() == 1;
         int n = 0;
@@ -83,11 +83,12 @@ record EmailContent(String subject, String text, String html) {
                 .append("border-radius:6px;padding:20px;\">\n");
         out.append("<p style=\"margin:0 0 8px 0;font-size:12px;color:#57606a;\">");
         if (resolve) {
-            out.append(badge("ACKNOWLEDGED", "#1a7f37", "#ffffff"));
+            out.append(badge("RESOLVED", "#1a7f37", "#ffffff"));
         } else {
             out.append(bandBadge(alert.band())).append(" &nbsp;").append(escape(kindLabel(alert)));
         }
-        out.append("</p>\n<h1 style=\"margin:0 0 12px 0;font-size:18px;line-height:1.3;\">").append(escape(oneLine(alert.headline())))
+        out.append("</p>\n<h1 style=\"margin:0 0 12px 0;font-size:18px;line-height:1.3;\">")
+                .append(escape(resolve ? resolvedHeadline(alert) : oneLine(alert.headline())))
                 .append("</h1>\n<p style=\"margin:0 0 16px 0;font-size:14px;line-height:1.5;\">")
                 .append(escape(alert.summary().strip()).replace("\n", "<br>\n")).append("</p>\n");
         for (Alert.Item item : alert.items()) {
@@ -115,6 +116,16 @@ record EmailContent(String subject, String text, String html) {
         out.append("<p style=\"margin:16px 0 0 0;font-size:12px;color:#57606a;\">").append(escape(footer(alert)))
                 .append("</p>\n</div>\n</body></html>\n");
         return out.toString();
+    }
+
+    /**
+     * A resolve's headline saying so once: the dispatcher's resolves already read {@code Resolved: <trigger headline>};
+     * a resolve carrying the trigger's own headline gets the prefix here. The summary says why (acknowledged, fixed,
+     * routed).
+     */
+    private static String resolvedHeadline(Alert alert) {
+        String headline = oneLine(alert.headline());
+        return headline.regionMatches(true, 0, "Resolved:", 0, "Resolved:".length()) ? headline : "Resolved: " + headline;
     }
 
     private static String footer(Alert alert) {

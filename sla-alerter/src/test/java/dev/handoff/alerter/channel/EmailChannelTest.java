@@ -194,10 +194,9 @@ class EmailChannelTest {
     }
 
     @Test
-    void resolveIsAShortAcknowledgedNoteThreadedWithTheAlert() throws Exception {
+    void resolveIsAShortNoteThreadedWithItsAlert() throws Exception {
         Alert trigger = notification();
-        Alert resolve = new Alert(trigger.kind(), Alert.Action.RESOLVE, trigger.alertId(), "n-f1-resolve", trigger.dedupKey(),
-                trigger.headline(), "Dana Engineer acknowledged the finding.", trigger.band(), OCCURRED, dana(), trigger.items(), null);
+        Alert resolve = dev.handoff.alerter.Alerts.resolve(trigger, "Acknowledged by u-42.", OCCURRED);
 
         greenMailChannel().deliver(EMAIL, trigger);
         greenMailChannel().deliver(EMAIL, resolve);
@@ -205,9 +204,23 @@ class EmailChannelTest {
         assertTrue(greenMail.waitForIncomingEmail(10_000, 2));
         MimeMessage[] received = greenMail.getReceivedMessages();
         MimeMessage note = received[1];
-        assertEquals("[Handoff] Acknowledged: New finding for you: Log4Shell in payments api", note.getSubject());
-        assertFalse(part(note, "text/plain").contains("Acknowledge:"), "an acknowledged finding needs no ack link");
+        assertEquals("[Handoff] Resolved: New finding for you: Log4Shell in payments api", note.getSubject());
+        String text = part(note, "text/plain");
+        assertTrue(text.startsWith("Resolved\nResolved: New finding for you"), text);
+        assertTrue(text.contains("Acknowledged by u-42."), text);
+        assertFalse(text.contains("Acknowledge:"), "a resolved finding needs no ack link");
+        assertFalse(part(note, "text/html").contains(">Acknowledge</a>"), "a resolved finding needs no ack button");
         assertEquals(received[0].getHeader("References", null), note.getHeader("References", null));
+        assertNotEquals(received[0].getMessageID(), note.getMessageID());
+    }
+
+    @Test
+    void resolveWithTheTriggersHeadlineSaysResolvedOnce() {
+        Alert trigger = notification();
+        Alert resolve = new Alert(trigger.kind(), Alert.Action.RESOLVE, trigger.alertId(), "n-f1-resolve", trigger.dedupKey(),
+                trigger.headline(), "Acknowledged.", trigger.band(), OCCURRED, dana(), trigger.items(), null);
+
+        assertEquals("[Handoff] Resolved: New finding for you: Log4Shell in payments api", EmailContent.subject(resolve));
     }
 
     @Test
@@ -355,7 +368,7 @@ class EmailChannelTest {
         for (int i = 0; i < multipart.getCount(); i++) {
             BodyPart part = multipart.getBodyPart(i);
             if (part.isMimeType(type)) {
-                return (String) part.getContent();
+                return ((String) part.getContent()).replace("\r\n", "\n");
             }
         }
         throw new AssertionError("no " + type + " part in " + message.getContentType());
