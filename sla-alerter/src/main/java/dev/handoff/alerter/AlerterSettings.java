@@ -28,6 +28,7 @@ import java.util.TreeSet;
  * The alerter's configuration: defaults, then a properties file, then {@code HANDOFF_*} environment variables
  * ({@code HANDOFF_ALERTER_ACK_SECRET} → {@code alerter.ack.secret}) and {@code KAFKA_BOOTSTRAP_SERVERS}. Every
  * problem is reported at once, naming the key, so a bad file fails at start and not at the first alert.
+ * A double underscore in a variable name stands for a hyphen ({@code HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY}).
  * The keys are listed in {@code docs/alerter.md}.
  */
 public record AlerterSettings(String bootstrapServers, String topicPrefix, String registryUrl, String instanceId, String groupId,
@@ -101,7 +102,8 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
         v.putAll(overrides);
         env.forEach((name, value) -> {
             if (name.startsWith("HANDOFF_")) {
-                v.put(name.substring("HANDOFF_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+                // HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY -> alerter.target.pd.routing-key: a double underscore is a hyphen
+                v.put(name.substring("HANDOFF_".length()).toLowerCase(Locale.ROOT).replace("__", "-").replace('_', '.'), value);
             } else if (name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
                 v.put("bootstrap.servers", value);
             }

@@ -64,7 +64,8 @@ public final class Alerts {
                 .thenComparing(i -> i.deadline() == null ? Instant.MAX : i.deadline())).toList();
         SeverityBand top = items.stream().map(Alert.Item::band).min(Comparator.naturalOrder()).orElse(SeverityBand.INFO);
         String id = "dig-" + hash(ownerId + "|" + due + "|" + String.join(",", held.stream().map(Alert::idempotencyKey).sorted().toList()));
-        return new Alert(DispatchKind.DIGEST, Alert.Action.TRIGGER, id, id, "handoff/digest/" + ownerId,
+        // Its own incident identity: digests are informational, never merged into one another nor resolved.
+        return new Alert(DispatchKind.DIGEST, Alert.Action.TRIGGER, id, id, "handoff/digest/" + ownerId + "/" + id,
                 items.size() + (items.size() == 1 ? " finding waits" : " findings wait") + " for your acknowledgement",
                 "These findings are routed to you and not acknowledged yet. Acknowledge each one you own.",
                 top, Instant.ofEpochMilli(due), recipient(ownerId, owner), items, null);

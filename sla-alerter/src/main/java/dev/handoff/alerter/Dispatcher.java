@@ -760,7 +760,8 @@ public final class Dispatcher implements AutoCloseable {
         if (job.type() != Job.Type.DONE && (!job.inflight() || restoring)) {
             state.byDue.add(dueKey(job.due(), id));
         }
-        if (job.type() == Job.Type.DONE && job.alert() != null && job.alert().first() != null && "DELIVERED".equals(job.outcome())) {
+        if (job.type() == Job.Type.DONE && job.alert() != null && job.alert().first() != null && "DELIVERED".equals(job.outcome())
+                && job.alert().kind() != DispatchKind.DIGEST) {
             state.triggersByFinding.computeIfAbsent(job.alert().first().findingId(), k -> new HashSet<>()).add(id);
         }
     }

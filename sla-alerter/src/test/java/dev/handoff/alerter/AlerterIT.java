@@ -321,6 +321,29 @@ class AlerterIT {
     }
 
     @Test
+    void aPagerDutyIncidentTriggeredByABreachIsResolvedByTheAcknowledgement() throws Exception {
+        Deployment d = deployment(Map.of("alerter.target.pd.type", "pagerduty", "alerter.target.pd.routing-key", "R0UT1NGKEY0123456789",
+                "alerter.route.page.kinds", "sla", "alerter.route.page.bands", "critical", "alerter.route.page.targets", "pd"));
+        d.config.put("alerter.target.pd.url", receiver.url(d.path("pd")).toString());
+        receiver.script(d.path("pd"), n -> new Receiver.Answer(202, null, 0, "{\"status\":\"success\"}"));
+        d.startAlerter();
+        d.send(Topics.ALERTS_SLA_BREACH, "f-pd", breach("f-pd", "team-a", AlertLevel.BREACH));
+        await("the incident is triggered", () -> receiver.requests(d.path("pd")).size() == 1);
+        JsonNode trigger = JSON.readTree(receiver.requests(d.path("pd")).get(0).body());
+        assertEquals("trigger", trigger.path("event_action").asText());
+        assertEquals("R0UT1NGKEY0123456789", trigger.path("routing_key").asText());
+        assertEquals("critical", trigger.path("payload").path("severity").asText());
+        await("the trigger is recorded", () -> pending(d).stream().anyMatch(j -> j.type() == Job.Type.DONE && "pd".equals(j.target())));
+
+        d.send(Topics.FINDINGS_STATE, "f-pd", acknowledged("f-pd", "u-ana"));
+        await("the acknowledgement resolves it", () -> receiver.requests(d.path("pd")).size() == 2);
+        JsonNode resolve = JSON.readTree(receiver.requests(d.path("pd")).get(1).body());
+        assertEquals("resolve", resolve.path("event_action").asText());
+        assertEquals(trigger.path("dedup_key").asText(), resolve.path("dedup_key").asText(), "the same incident");
+        assertEquals(1, receiver.accepted(d.path("soc")).size(), "the SOC channel got the breach, and no resolve");
+    }
+
+    @Test
     void aRestartMidStreamLosesNothingAndDeliversNothingTwice() throws Exception {
         Deployment d = deployment(Map.of("alerter.target.concurrency", "2"));
         receiver.script(d.path("owner"), n -> new Receiver.Answer(200, null, 150, "ok"));

@@ -51,7 +51,9 @@ class AlerterSettingsTest {
     @Test
     void environmentOverridesTheFileAndQuietHoursFollowTheOwnersZone() {
         AlerterSettings s = AlerterSettings.from(Map.of("alerter.calendar.zone", "Europe/Berlin"),
-                Map.of("HANDOFF_ALERTER_ESCALATION_LOOPS", "3", "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"));
+                Map.of("HANDOFF_ALERTER_ESCALATION_LOOPS", "3", "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
+                        "HANDOFF_ALERTER_TARGET_PD_TYPE", "pagerduty", "HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY", "secret-from-env"));
+        assertEquals("secret-from-env", s.targets().get("pd").routingKey(), "a double underscore is a hyphen");
         assertEquals(3, s.escalationLoops());
         assertEquals("kafka:9092", s.bootstrapServers());
         Instant monday0830Utc = Instant.parse("2026-11-23T08:30:00Z");
