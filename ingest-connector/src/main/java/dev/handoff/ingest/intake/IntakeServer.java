@@ -138,7 +138,8 @@ public final class IntakeServer implements AutoCloseable {
         app.get("/v1/reports/{id}", this::receipt);
         app.post("/v1/findings", this::manualFinding);
         app.post("/v1/findings/{id}/{action}", this::command);
-        app.get("/v1/ack/{token}", this::ackLink);
+        app.get("/v1/ack/{token}", this::ackPage);
+        app.post("/v1/ack/{token}", this::ackLink);
         app.exception(Problem.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
         app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
         app.exception(Exception.class, (e, ctx) -> {
@@ -306,16 +307,44 @@ public final class IntakeServer implements AutoCloseable {
         ctx.status(202).json(Map.of("event_id", command.getEventId(), "finding_id", findingId, "kind", kind.name()));
     }
 
-    private void ackLink(Context ctx) {
-        if (ackLinks == null) {
-            page(ctx, 404, "Acknowledgement links are off", "This intake has no intake.ack.secret configured.");
+    /**
+     * The page an acknowledgement link opens: it checks the link and asks to confirm with a button (a POST). A GET
+     * never acknowledges: mail security gateways (Safe Links, Proofpoint, Mimecast) open every link in a message to
+     * scan it, and an acknowledgement by a scanner would make the handoff look faster than it was.
+     */
+    private void ackPage(Context ctx) {
+        AckLinks.Claims claims = ackClaims(ctx);
+        if (claims == null) {
             return;
         }
-        AckLinks.Claims claims;
+        String token = ctx.pathParam("token");
+        ctx.status(200).contentType("text/html; charset=utf-8").header("Cache-Control", "no-store").header("Referrer-Policy", "no-referrer")
+                .result("<!doctype html><html><head><meta charset=\"utf-8\"><title>Acknowledge finding</title></head>"
+                        + "<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>Acknowledge finding</h1><p>Finding "
+                        + escape(claims.findingId()) + " is routed to " + escape(claims.ownerId()) + ". Acknowledging it says you own it "
+                        + "and starts its remediation clock.</p><form method=\"post\" action=\"/v1/ack/" + escape(token) + "\">"
+                        + "<button type=\"submit\" style=\"font-size:1.1em;padding:.5em 1.2em\">Acknowledge as " + escape(claims.ownerId())
+                        + "</button></form><p style=\"color:#666\">This link is valid until " + escape(claims.expiresAt().toString())
+                        + ".</p></body></html>");
+    }
+
+    /** The claims of the request's link, or null after answering why it cannot be used. */
+    private AckLinks.Claims ackClaims(Context ctx) {
+        if (ackLinks == null) {
+            page(ctx, 404, "Acknowledgement links are off", "This intake has no intake.ack.secret configured.");
+            return null;
+        }
         try {
-            claims = ackLinks.verify(ctx.pathParam("token"), Instant.now());
+            return ackLinks.verify(ctx.pathParam("token"), Instant.now());
         } catch (IllegalArgumentException e) {
             page(ctx, e.getMessage().contains("expired") ? 410 : 400, "This link cannot acknowledge anything", e.getMessage());
+            return null;
+        }
+    }
+
+    private void ackLink(Context ctx) {
+        AckLinks.Claims claims = ackClaims(ctx);
+        if (claims == null) {
             return;
         }
         LifecycleCommand command = LifecycleCommand.newBuilder()

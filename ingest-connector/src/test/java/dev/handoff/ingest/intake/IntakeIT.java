@@ -218,12 +218,19 @@ class IntakeIT {
         assertEquals(404, post("/v1/findings/f1-1/fly", ANA, new byte[0], Map.of()).status());
 
         String token = new AckLinks(SECRET).sign("f1-00000000000000000000000000000002", "u-bob", Instant.now().plusSeconds(600));
-        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + intake.port() + "/v1/ack/" + token)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        URI link = URI.create("http://localhost:" + intake.port() + "/v1/ack/" + token);
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(link).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, page.statusCode(), page.body());
-        assertTrue(page.body().contains("acknowledged by u-bob"), page.body());
+        assertTrue(page.body().contains("<form method=\"post\" action=\"/v1/ack/" + token + "\">"), page.body());
+        assertTrue(committed(Topics.FINDINGS_COMMANDS, LifecycleCommand.class).stream().noneMatch(c -> c.getActor().getId().equals("u-bob")),
+                "opening the link (as a mail scanner does) acknowledges nothing");
+        HttpResponse<String> confirmed = http.send(HttpRequest.newBuilder(link).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, confirmed.statusCode(), confirmed.body());
+        assertTrue(confirmed.body().contains("acknowledged by u-bob"), confirmed.body());
         String expired = new AckLinks(SECRET).sign("f1-00000000000000000000000000000003", "u-bob", Instant.now().minusSeconds(1));
-        assertEquals(410, http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + intake.port() + "/v1/ack/" + expired)).GET().build(),
+        assertEquals(410, http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + intake.port() + "/v1/ack/" + expired))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
         String forged = new AckLinks("another-secret-0123456789").sign("f1-00000000000000000000000000000003", "u-bob", Instant.now().plusSeconds(60));
         assertEquals(400, http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + intake.port() + "/v1/ack/" + forged)).GET().build(),
