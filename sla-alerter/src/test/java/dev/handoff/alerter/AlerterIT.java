@@ -325,6 +325,7 @@ class AlerterIT {
         Deployment d = deployment(Map.of("alerter.target.pd.type", "pagerduty", "alerter.target.pd.routing-key", "R0UT1NGKEY0123456789",
                 "alerter.route.page.kinds", "sla", "alerter.route.page.bands", "critical", "alerter.route.page.targets", "pd"));
         d.config.put("alerter.target.pd.url", receiver.url(d.path("pd")).toString());
+        d.config.put("alerter.metrics.port", "0");
         receiver.script(d.path("pd"), n -> new Receiver.Answer(202, null, 0, "{\"status\":\"success\"}"));
         d.startAlerter();
         d.send(Topics.ALERTS_SLA_BREACH, "f-pd", breach("f-pd", "team-a", AlertLevel.BREACH));
@@ -341,6 +342,15 @@ class AlerterIT {
         assertEquals("resolve", resolve.path("event_action").asText());
         assertEquals(trigger.path("dedup_key").asText(), resolve.path("dedup_key").asText(), "the same incident");
         assertEquals(1, receiver.accepted(d.path("soc")).size(), "the SOC channel got the breach, and no resolve");
+
+        java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + d.alerter.metricsPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("handoff_alerter_deliveries_total{channel=\"pagerduty\",kind=\"sla_alert\",outcome=\"delivered\",target=\"pd\"} 2.0"),
+                "the trigger and the resolve, by channel and outcome:\n" + metrics.body());
+        assertTrue(metrics.body().contains("kafka_consumer_fetch_manager_records_lag_max"), "the queue lag");
+        assertTrue(metrics.body().contains("handoff_alerter_delivery_seconds_count{channel=\"pagerduty\"}"));
     }
 
     @Test
