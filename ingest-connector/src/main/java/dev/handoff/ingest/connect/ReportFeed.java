@@ -174,12 +174,12 @@ final class ReportFeed {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        queue.clear();
         if (thread.isAlive()) {
             LOG.warn("parser thread {} did not end within {} ms of its stop; it is a daemon thread and ends at its next finding",
                     thread.getName(), bound.toMillis());
             return false;
         }
+        queue.clear(); // the records nobody will take
         return true;
     }
 

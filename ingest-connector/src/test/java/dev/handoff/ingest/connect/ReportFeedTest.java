@@ -43,6 +43,18 @@ class ReportFeedTest {
         return fail("the parse did not end");
     }
 
+    /** Waits until {@code parser} is parked on the full queue, so the stop must interrupt it. */
+    static void awaitBlocked(Thread parser) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (parser.getState() != Thread.State.WAITING) {
+            assertTrue(parser.isAlive(), "the parser thread ended before blocking");
+            if (System.nanoTime() > deadline) {
+                fail("the parser thread did not block on the full queue within " + WAIT + ": " + parser.getState());
+            }
+            Thread.sleep(5);
+        }
+    }
+
     @Test
     void handsOverEveryRecordInOrderInBatchesNoLargerThanAskedThenTheEnd() throws Exception {
         ReportFeed feed = ReportFeed.start("feed-test-order", 7, sink -> {
@@ -100,7 +112,7 @@ class ReportFeedTest {
         });
         assertTrue(full.await(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS), "the parser did not fill the queue");
         assertEquals(3, feed.next(3, WAIT).records().size());
-        assertTrue(feed.thread().isAlive(), "an endless parse is still running before the stop");
+        awaitBlocked(feed.thread());
         assertTrue(feed.stop(Duration.ofSeconds(10)), "stop() reports that the thread ended");
         assertFalse(feed.thread().isAlive(), "no parser thread outlives its stop");
         assertTrue(feed.stop(Duration.ofSeconds(1)), "a second stop is harmless");
