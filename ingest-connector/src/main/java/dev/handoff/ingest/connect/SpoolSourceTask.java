@@ -39,9 +39,11 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -79,6 +81,13 @@ public final class SpoolSourceTask extends SourceTask {
     static final String PARTITION_SIZE = "size";
     static final String PARTITION_HASH = "sha256";
     static final String OFFSET_INDEX = "index";
+    /** The orders of the partition keys other than {@link #partition}'s, for offsets written by earlier builds. */
+    private static final List<List<String>> OTHER_PARTITION_ORDERS = List.of(
+            List.of(PARTITION_FILE, PARTITION_HASH, PARTITION_SIZE),
+            List.of(PARTITION_SIZE, PARTITION_FILE, PARTITION_HASH),
+            List.of(PARTITION_SIZE, PARTITION_HASH, PARTITION_FILE),
+            List.of(PARTITION_HASH, PARTITION_FILE, PARTITION_SIZE),
+            List.of(PARTITION_HASH, PARTITION_SIZE, PARTITION_FILE));
     /** Prefix of the parser threads' names, then the file name. */
     static final String PARSER_THREAD_PREFIX = "handoff-spool-parser-";
     /** How long {@link #stop} waits for a parser thread to end (it ends at its next finding, so at once in practice). */
@@ -291,9 +300,9 @@ public final class SpoolSourceTask extends SourceTask {
             return null;
         }
         String hash = HexFormat.of().formatHex(sha.digest());
-        Map<String, Object> partition = Map.of(PARTITION_FILE, file.getFileName().toString(), PARTITION_SIZE, size, PARTITION_HASH, hash);
+        Map<String, Object> partition = partition(file.getFileName().toString(), size, hash);
         long next = 0;
-        Map<String, Object> offset = context.offsetStorageReader().offset(partition);
+        Map<String, Object> offset = committedOffset(partition);
         if (offset != null && offset.get(OFFSET_INDEX) instanceof Number n) {
             next = n.longValue() + 1;
             LOG.info("{}: resuming after finding #{} of {} (committed offset)", file.getFileName(), n.longValue(), count);
@@ -301,6 +310,34 @@ public final class SpoolSourceTask extends SourceTask {
         String reportId = "rpt-" + hash.substring(0, 32);
         ReportRecords records = new ReportRecords(reportId, config.source(), config.assetHint(), null, Instant.now());
         return new FileWork(file, size, hash, partition, records, count, next);
+    }
+
+    /**
+     * The source partition of a file, its keys always in the order file, size, sha256: the worker finds a committed
+     * offset by the serialised bytes of the partition, so a map whose order differs from one JVM to the next (as
+     * {@code Map.of}'s does) would miss, after a restart, the offsets written before it.
+     */
+    static Map<String, Object> partition(String file, long size, String sha256) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put(PARTITION_FILE, file);
+        p.put(PARTITION_SIZE, size);
+        p.put(PARTITION_HASH, sha256);
+        return Collections.unmodifiableMap(p);
+    }
+
+    /**
+     * The committed offset of {@code partition}, or null. Earlier builds wrote the partition's keys in an
+     * order of their JVM's choosing; when the fixed order finds nothing, the other orders are tried too, so a file
+     * half emitted by such a version resumes where it stopped instead of starting over.
+     */
+    private Map<String, Object> committedOffset(Map<String, Object> partition) {
+        Map<String, Object> offset = context.offsetStorageReader().offset(partition);
+        for (int i = 0; offset == null && i < OTHER_PARTITION_ORDERS.size(); i++) {
+            Map<String, Object> reordered = new LinkedHashMap<>();
+            OTHER_PARTITION_ORDERS.get(i).forEach(k -> reordered.put(k, partition.get(k)));
+            offset = context.offsetStorageReader().offset(reordered);
+        }
+        return offset;
     }
 
     /**

@@ -6,6 +6,7 @@ import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.SchemaRegistries;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
@@ -56,7 +57,18 @@ class SpoolSourceTaskTest {
     @TempDir
     Path work;
 
-    private final Map<Map<String, Object>, Map<String, Object>> committedOffsets = new HashMap<>();
+    /** Committed offsets by the serialised partition, as the worker keeps them. */
+    private final Map<String, Map<String, Object>> committedOffsets = new HashMap<>();
+    private final JsonConverter offsetKeys = new JsonConverter();
+
+    {
+        offsetKeys.configure(Map.of("schemas.enable", "false", "converter.type", "key"));
+    }
+
+    /** The worker's key of a source partition: the JSON of [connector, partition], in the partition's own key order. */
+    private String offsetKey(Map<String, ?> partition) {
+        return new String(offsetKeys.fromConnectData("", null, List.of("spool", partition)), StandardCharsets.UTF_8);
+    }
     private final Deserializer<FindingReported> values =
             new Topics("t.", 3, SchemaRegistries.embedded()).valueSerde(Topics.FINDINGS_REPORTED).deserializer();
     private SpoolSourceTask task;
@@ -93,7 +105,7 @@ class SpoolSourceTaskTest {
                 return new OffsetStorageReader() {
                     @Override
                     public <T> Map<String, Object> offset(Map<String, T> partition) {
-                        return committedOffsets.get(Map.copyOf(partition));
+                        return committedOffsets.get(offsetKey(partition));
                     }
 
                     @Override
@@ -111,9 +123,11 @@ class SpoolSourceTaskTest {
 
     /** Records the committed offset a worker would hold for {@code file} had it committed finding #{@code index}. */
     private void committed(Path file, long index) throws Exception {
-        committedOffsets.put(Map.of(SpoolSourceTask.PARTITION_FILE, file.getFileName().toString(),
-                SpoolSourceTask.PARTITION_SIZE, Files.size(file),
-                SpoolSourceTask.PARTITION_HASH, hash(file, SOURCE)), Map.of(SpoolSourceTask.OFFSET_INDEX, index));
+        Map<String, Object> partition = new LinkedHashMap<>();
+        partition.put(SpoolSourceTask.PARTITION_FILE, file.getFileName().toString());
+        partition.put(SpoolSourceTask.PARTITION_SIZE, Files.size(file));
+        partition.put(SpoolSourceTask.PARTITION_HASH, hash(file, SOURCE));
+        committedOffsets.put(offsetKey(partition), Map.of(SpoolSourceTask.OFFSET_INDEX, index));
     }
 
     /** Polls until {@code done}, committing every record as the worker would; returns them. */
@@ -190,8 +204,9 @@ class SpoolSourceTaskTest {
         committed(resumed, 799);
         committed(done, 4); // its 5 findings, all committed: a crash between the last commit and the move
         // An offset of a file with the same name and size but other bytes is not this file's.
-        committedOffsets.put(Map.of(SpoolSourceTask.PARTITION_FILE, "t.json", SpoolSourceTask.PARTITION_SIZE, Files.size(renamedTwin),
-                SpoolSourceTask.PARTITION_HASH, hash(corpus("trivy/scheme_2_many_vulns.json"), SOURCE)), Map.of("index", 20L));
+        Map<String, Object> twin = new LinkedHashMap<>(SpoolSourceTask.partition("t.json", Files.size(renamedTwin),
+                hash(corpus("trivy/scheme_2_many_vulns.json"), SOURCE)));
+        committedOffsets.put(offsetKey(twin), Map.of("index", 20L));
         start(100, 150);
 
         List<SourceRecord> emitted = pollUntil(100, () -> Files.exists(spool.resolve("processed/r.json"))
@@ -201,6 +216,30 @@ class SpoolSourceTaskTest {
         assertEquals(List.of("r.json", "t.json"), List.copyOf(byFile.keySet()), "done.json emits nothing");
         assertOrdinals(byFile.get("r.json"), reportId(spool.resolve("processed/r.json"), SOURCE), 800, 1200);
         assertOrdinals(byFile.get("t.json"), reportId(spool.resolve("processed/t.json"), SOURCE), 0, 40);
+    }
+
+    @Test
+    void theSourcePartitionIsWrittenInOneOrderWhateverTheJvm() {
+        Map<String, Object> p = SpoolSourceTask.partition("a.json", 12L, "ab12");
+        assertEquals(List.of("file", "size", "sha256"), List.copyOf(p.keySet()),
+                "the worker keys offsets by the partition's bytes: its key order must not depend on the JVM");
+        assertEquals("[\"spool\",{\"file\":\"a.json\",\"size\":12,\"sha256\":\"ab12\"}]", offsetKey(p));
+    }
+
+    @Test
+    void resumesFromAnOffsetAnEarlierBuildWroteWithItsPartitionKeysInAnotherOrder() throws Exception {
+        Path report = drop(spool, trivy(work.resolve("o.json"), 300, "o"), "o.json", OLD);
+        Map<String, Object> legacy = new LinkedHashMap<>();
+        legacy.put(SpoolSourceTask.PARTITION_HASH, hash(report, SOURCE));
+        legacy.put(SpoolSourceTask.PARTITION_FILE, "o.json");
+        legacy.put(SpoolSourceTask.PARTITION_SIZE, Files.size(report));
+        committedOffsets.put(offsetKey(legacy), Map.of(SpoolSourceTask.OFFSET_INDEX, 199L));
+        start(100, 100);
+
+        List<SourceRecord> emitted = pollUntil(100, () -> Files.exists(spool.resolve("processed/o.json")));
+        assertOrdinals(emitted, reportId(spool.resolve("processed/o.json"), SOURCE), 200, 300);
+        assertEquals(List.of("file", "size", "sha256"), List.copyOf(emitted.get(0).sourcePartition().keySet()),
+                "new offsets are written in the fixed order");
     }
 
     @Test
@@ -245,7 +284,7 @@ class SpoolSourceTaskTest {
 
     @Test
     void aFileRewrittenToTheSameSizeWhileEmittedGoesToErrorAsChanged() throws Exception {
-        Path report = drop(spool, trivy(work.resolve("same.json"), 20_000, "same"), "same.json", OLD);
+        Path report = drop(spool, trivy(work.resolve("same.json"), 6_000, "same"), "same.json", OLD);
         start(50, 50);
         List<SourceRecord> first = null;
         for (int polls = 0; first == null; polls++) {
