@@ -27,6 +27,7 @@ public final class SpoolSourceConfig extends AbstractConfig {
     public static final String FORMAT = "spool.format";
     public static final String MIN_AGE_MS = "spool.min.age.ms";
     public static final String BATCH_SIZE = "spool.batch.size";
+    public static final String QUEUE_SIZE = "spool.queue.size";
     public static final String POLL_INTERVAL_MS = "spool.poll.interval.ms";
     public static final String TOPIC_PREFIX = "topic.prefix";
     public static final String SOURCE = "report.source";
@@ -69,6 +70,11 @@ public final class SpoolSourceConfig extends AbstractConfig {
                 .define(BATCH_SIZE, Type.INT, 1000, ConfigDef.Range.between(1, 1_000_000), Importance.MEDIUM,
                         "Most records returned by one poll (one transaction with exactly-once source support).",
                         GROUP, ++o, ConfigDef.Width.SHORT, "Batch size")
+                .define(QUEUE_SIZE, Type.INT, 2000, ConfigDef.Range.between(1, 1_000_000), Importance.LOW,
+                        "Most records the report's parser thread holds ready for the next polls. With the batch, this bounds the"
+                                + " task's memory (about (queue + batch) records) whatever the report's size; a poll returns no more"
+                                + " records than the queue holds, so keep it at least " + BATCH_SIZE + ".",
+                        GROUP, ++o, ConfigDef.Width.SHORT, "Queue size")
                 .define(POLL_INTERVAL_MS, Type.LONG, 1_000L, ConfigDef.Range.between(10, 3_600_000), Importance.LOW,
                         "How long a poll waits before looking at the spool again when there is nothing to emit.",
                         GROUP, ++o, ConfigDef.Width.SHORT, "Poll interval (ms)")
@@ -125,6 +131,10 @@ public final class SpoolSourceConfig extends AbstractConfig {
 
     public int batchSize() {
         return getInt(BATCH_SIZE);
+    }
+
+    public int queueSize() {
+        return getInt(QUEUE_SIZE);
     }
 
     public long pollIntervalMs() {
