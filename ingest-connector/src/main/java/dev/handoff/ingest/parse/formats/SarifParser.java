@@ -1,5 +1,6 @@
 package dev.handoff.ingest.parse.formats;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -22,7 +23,6 @@ import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -71,9 +71,9 @@ import java.util.regex.Pattern;
  * secret in {@code properties.offender}).
  *
  * <p><b>Streaming</b>: runs are read in order; a run's rules, base URIs, provenance and invocations may
- * come before or after its results, so results are held in a {@link SastJson.Spool} (memory up to a
- * bound, then a temporary file) until the run closes. Rules are kept in compact form while their run is
- * read.
+ * come before or after its results, so results are held in a {@link TokenSpool} (their filtered tokens
+ * as Smile, memory up to a bound, then a temporary file) until the run closes. Rules are kept in compact
+ * form while their run is read.
  */
 public final class SarifParser implements ReportParser {
 
@@ -128,6 +128,8 @@ public final class SarifParser implements ReportParser {
                 throw SastJson.shape(p, "a SARIF log must have 'runs' (SARIF 2.1.0 §3.13.4)");
             }
             SastJson.expectEnd(p);
+        } catch (TokenSpool.Failure e) {
+            throw e.report();
         } catch (IOException e) {
             throw ReportInput.jsonProblem(e);
         }
@@ -137,7 +139,7 @@ public final class SarifParser implements ReportParser {
 
     private void run(JsonParser p, ParseLimits limits, FindingSink sink) throws IOException, ReportException {
         Run run = new Run();
-        try (SastJson.Spool spool = new SastJson.Spool(limits, spoolMemoryBytes)) {
+        try (TokenSpool spool = new TokenSpool(limits, spoolMemoryBytes)) {
             while (SastJson.next(p) == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 SastJson.next(p);
@@ -172,9 +174,7 @@ public final class SarifParser implements ReportParser {
                             while (SastJson.next(p) != JsonToken.END_ARRAY) {
                                 SastJson.expect(p, JsonToken.START_OBJECT, "each result");
                                 JsonLocation at = p.currentTokenLocation();
-                                ObjectNode result = result(p);
-                                long bytes = at.getByteOffset() < 0 ? -1 : p.currentLocation().getByteOffset() - at.getByteOffset();
-                                spool.add(at.getLineNr(), at.getColumnNr(), result, bytes);
+                                result(p, spool.begin(at.getLineNr(), at.getColumnNr()));
                             }
                         }
                     }
@@ -293,45 +293,89 @@ public final class SarifParser implements ReportParser {
     }
 
     /**
-     * One result as a tree without what is never used and may be large or secret: code flows, stacks,
-     * graphs, related locations, attachments, fixes, web traffic, snippets, locations after the first,
-     * and property-bag entries other than severity, tags and identifier or CVSS values.
+     * Copies one result to the spool without what is never used and may be large or secret: code flows,
+     * stacks, graphs, related locations, attachments, fixes, web traffic, snippets, context regions,
+     * locations after the first, and property-bag entries other than severity, tags and identifier or
+     * CVSS values. Tokens are copied as they are read; only a property bag is read as a tree, to be filtered.
      */
-    private static ObjectNode result(JsonParser p) throws IOException, ReportException {
-        ObjectNode node = SastJson.MAPPER.createObjectNode();
+    private static void result(JsonParser p, JsonGenerator out) throws IOException, ReportException {
+        out.writeStartObject();
         while (SastJson.next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             SastJson.next(p);
             if (SKIPPED_RESULT_FIELDS.contains(name)) {
                 p.skipChildren();
+                continue;
+            }
+            out.writeFieldName(name);
+            if ("properties".equals(name) && p.currentToken() == JsonToken.START_OBJECT) {
+                ObjectNode props = (ObjectNode) SastJson.tree(p);
+                props.properties().removeIf(e -> !keptProperty(e.getKey(), e.getValue()));
+                SastJson.MAPPER.writeTree(out, props);
+            } else if ("locations".equals(name) && p.currentToken() == JsonToken.START_ARRAY) {
+                out.writeStartArray();
+                if (SastJson.next(p) != JsonToken.END_ARRAY) {
+                    location(p, out);
+                    while (SastJson.next(p) != JsonToken.END_ARRAY) {
+                        p.skipChildren();
+                    }
+                }
+                out.writeEndArray();
             } else {
-                node.set(name, SastJson.tree(p));
+                out.copyCurrentStructure(p);
             }
         }
-        JsonNode props = node.get("properties");
-        if (props instanceof ObjectNode o) {
-            Iterator<Map.Entry<String, JsonNode>> it = o.properties().iterator();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (!keptProperty(e.getKey(), e.getValue())) {
-                    it.remove();
+        out.writeEndObject();
+    }
+
+    /** The first location as it is, but for its physical location's context region and snippet. */
+    private static void location(JsonParser p, JsonGenerator out) throws IOException, ReportException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            out.copyCurrentStructure(p);
+            return;
+        }
+        out.writeStartObject();
+        while (SastJson.next(p) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            SastJson.next(p);
+            out.writeFieldName(name);
+            if ("physicalLocation".equals(name) && p.currentToken() == JsonToken.START_OBJECT) {
+                physicalLocation(p, out);
+            } else {
+                out.copyCurrentStructure(p);
+            }
+        }
+        out.writeEndObject();
+    }
+
+    /** A physicalLocation object without {@code contextRegion} and without its region's {@code snippet}. */
+    private static void physicalLocation(JsonParser p, JsonGenerator out) throws IOException, ReportException {
+        out.writeStartObject();
+        while (SastJson.next(p) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            SastJson.next(p);
+            if ("contextRegion".equals(name)) {
+                p.skipChildren();
+            } else if ("region".equals(name) && p.currentToken() == JsonToken.START_OBJECT) {
+                out.writeFieldName(name);
+                out.writeStartObject();
+                while (SastJson.next(p) == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    SastJson.next(p);
+                    if ("snippet".equals(field)) {
+                        p.skipChildren();
+                    } else {
+                        out.writeFieldName(field);
+                        out.copyCurrentStructure(p);
+                    }
                 }
+                out.writeEndObject();
+            } else {
+                out.writeFieldName(name);
+                out.copyCurrentStructure(p);
             }
         }
-        JsonNode locations = node.get("locations");
-        if (locations instanceof ArrayNode a && !a.isEmpty()) {
-            JsonNode first = a.get(0);
-            if (first.path("physicalLocation") instanceof ObjectNode phys) {
-                phys.remove("contextRegion");
-                if (phys.get("region") instanceof ObjectNode region) {
-                    region.remove("snippet");
-                }
-            }
-            ArrayNode one = SastJson.MAPPER.createArrayNode();
-            one.add(first);
-            node.set("locations", one);
-        }
-        return node;
+        out.writeEndObject();
     }
 
     private static boolean keptProperty(String key, JsonNode value) {
