@@ -296,7 +296,7 @@ final class SastJson {
 
     /** A CVE id when the whole value is one (optionally after a tag path such as {@code external/cve/}, not a URL). */
     static String cve(String s) {
-        if (s == null) {
+        if (s == null || !mentions(s, "cve-")) {
             return null;
         }
         Matcher m = CVE.matcher(s.trim());
@@ -305,7 +305,7 @@ final class SastJson {
 
     /** A GHSA id when the whole value is one. */
     static String ghsa(String s) {
-        if (s == null) {
+        if (s == null || !mentions(s, "ghsa-")) {
             return null;
         }
         Matcher m = GHSA.matcher(s.trim());
@@ -314,11 +314,26 @@ final class SastJson {
 
     /** 'CWE-n' from 'CWE-79', 'cwe-079', 'external/cwe/cwe-79', 'CWE-89: Improper ...'; null otherwise. */
     static String cwe(String s) {
-        if (s == null) {
+        if (s == null || !mentions(s, "cwe")) {
             return null;
         }
         Matcher m = CWE.matcher(s.trim());
         return m.matches() ? "CWE-" + m.group(1) : null;
+    }
+
+    /**
+     * Whether {@code s} contains {@code lowerWord} in any case: a cheap test that every match of the id
+     * patterns passes, so the regexes run only on the few values that may be ids (rule ids, tags and
+     * property values of every finding are checked).
+     */
+    private static boolean mentions(String s, String lowerWord) {
+        int n = lowerWord.length();
+        for (int i = 0, last = s.length() - n; i <= last; i++) {
+            if (s.regionMatches(true, i, lowerWord, 0, n)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Adds the CVE or GHSA id a value is, if it is one. */
