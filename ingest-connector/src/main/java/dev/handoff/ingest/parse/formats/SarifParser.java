@@ -82,6 +82,8 @@ public final class SarifParser implements ReportParser {
     private static final Set<String> KEPT_PROPERTIES = Set.of("security-severity", "tags", "precision");
     /** Artifacts remembered per run for index-only artifact locations; beyond this they stay unresolved. */
     private static final int MAX_ARTIFACTS = 65_536;
+    /** Resolved artifact paths remembered per run; past this the memory starts again. */
+    private static final int MAX_REMEMBERED_PATHS = 16_384;
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:");
     private static final Pattern WINDOWS_DRIVE = Pattern.compile("^/?[A-Za-z]:[/\\\\]");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(\\d+)}");
@@ -642,6 +644,7 @@ public final class SarifParser implements ReportParser {
         String repository;
         Instant invocationTime;
         final List<String[]> artifacts = new ArrayList<>();
+        private final Map<PathKey, String> paths = new HashMap<>();
 
         String toolName() {
             return driver != null && driver.name != null ? driver.name : "SARIF";
@@ -708,8 +711,28 @@ public final class SarifParser implements ReportParser {
             return all;
         }
 
-        /** The artifact's path: the uri resolved against its base id, file URIs and escapes made plain. */
+        /**
+         * The artifact's path: the uri resolved against its base id, file URIs and escapes made plain.
+         * Remembered per run (many results name the same file; the base ids are final once results are
+         * drained), up to a bound so memory stays flat.
+         */
         String path(String uri, String baseId) {
+            if (uri == null) {
+                return null;
+            }
+            PathKey key = new PathKey(uri, baseId);
+            String path = paths.get(key);
+            if (path == null) {
+                path = resolvedPath(uri, baseId);
+                if (paths.size() >= MAX_REMEMBERED_PATHS) {
+                    paths.clear();
+                }
+                paths.put(key, path);
+            }
+            return path;
+        }
+
+        private String resolvedPath(String uri, String baseId) {
             String resolved = resolve(uri, baseId, 0);
             if (resolved == null) {
                 return null;
@@ -741,6 +764,9 @@ public final class SarifParser implements ReportParser {
             String b = resolve(baseUri, SastJson.text(base.get("uriBaseId")), depth + 1);
             return b.endsWith("/") ? b + uri : b + "/" + uri;
         }
+    }
+
+    private record PathKey(String uri, String baseId) {
     }
 
     /** A toolComponent's identity and rules. */
