@@ -27,6 +27,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -766,7 +767,25 @@ public final class SarifParser implements ReportParser {
         }
     }
 
-    private record PathKey(String uri, String baseId) {
+    /** A uri and its base id. Not a record: a record's hashCode goes through method handles, slow on this path. */
+    private static final class PathKey {
+        private final String uri;
+        private final String baseId;
+
+        PathKey(String uri, String baseId) {
+            this.uri = uri;
+            this.baseId = baseId;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PathKey k && uri.equals(k.uri) && Objects.equals(baseId, k.baseId);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * uri.hashCode() + Objects.hashCode(baseId);
+        }
     }
 
     /** A toolComponent's identity and rules. */
