@@ -328,8 +328,11 @@ final class SastJson {
      */
     private static boolean mentions(String s, String lowerWord) {
         int n = lowerWord.length();
+        char lower = lowerWord.charAt(0);
+        char upper = Character.toUpperCase(lower);
         for (int i = 0, last = s.length() - n; i <= last; i++) {
-            if (s.regionMatches(true, i, lowerWord, 0, n)) {
+            char c = s.charAt(i);
+            if ((c == lower || c == upper) && s.regionMatches(true, i + 1, lowerWord, 1, n - 1)) {
                 return true;
             }
         }
