@@ -114,7 +114,7 @@ final class TokenSpool implements Closeable {
     /** Memory up to a bound, then a temporary file holding everything written so far and after. */
     private static final class Spill extends OutputStream {
         private final long memoryBytes;
-        private final ByteArrayOutputStream memory = new ByteArrayOutputStream(8192);
+        private ByteArrayOutputStream memory = new ByteArrayOutputStream(8192);
         private Path file;
         private OutputStream disk;
 
@@ -160,13 +160,15 @@ final class TokenSpool implements Closeable {
                 throw new Failure(new ReportException(ReportException.Kind.LIMIT_EXCEEDED, "the report's results need more than "
                         + memoryBytes + " bytes of buffering and no temporary file could be created: " + e.getMessage()));
             } finally {
-                memory.reset();
+                memory = new ByteArrayOutputStream(8192); // let the full buffer go while the file holds the rest
             }
         }
 
         /** Back to empty memory, the file (if any) deleted. */
         void reset() {
-            memory.reset();
+            if (memory.size() > 0) {
+                memory = new ByteArrayOutputStream(8192);
+            }
             if (disk != null) {
                 try {
                     disk.close();
