@@ -38,8 +38,9 @@ import java.util.regex.Pattern;
  * What the code-analysis and secret-scanning parsers (SARIF, GitHub code scanning, Semgrep, Bandit,
  * gitleaks) share: stepping through a streaming JSON report, reading one small sub-object at a time as a
  * tree, shape errors with positions, the identifier patterns (CVE, GHSA, CWE), CVSS values found in
- * property bags, severity words and scores to bands, and a spool that holds results whose context (a
- * SARIF run's rules, Semgrep's version) comes later in the file, in memory up to a bound and on disk beyond.
+ * property bags, severity words and scores to bands, and a spool that holds results whose context
+ * (Semgrep's version, Bandit's generation time) comes later in the file, in memory up to a bound and on
+ * disk beyond ({@link TokenSpool} does this for SARIF without building trees).
  */
 final class SastJson {
 
