@@ -7,6 +7,7 @@ import dev.handoff.ingest.parse.ParsedFinding;
 import dev.handoff.schemas.FindingIds;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 
 /**
@@ -36,28 +37,16 @@ public record ReportRecords(String reportId, String source, String assetHint, In
             target = FindingTarget.newBuilder(target).setAssetHint(assetHint.trim()).build();
         }
         Instant eventTime = scannedAt != null ? scannedAt : f.detectedAt() != null ? f.detectedAt() : recordedAt;
-        FindingReported record = FindingReported.newBuilder()
-                .setEventId(reportId + "/" + ordinal)
-                .setEventTime(eventTime)
-                .setRecordedTime(recordedAt)
-                .setSource(source)
-                .setActor(null)
-                .setFindingId("")
-                .setReportId(reportId)
-                .setSourceTool(new SourceTool(f.tool(), f.toolVersion()))
-                .setVulnerabilityIds(f.ids())
-                .setCweIds(f.cwes())
-                .setTitle(f.title())
-                .setDescription(f.description())
-                .setScannerSeverity(f.severityLabel())
-                .setScannerBand(f.band())
-                .setCvss(f.cvss())
-                .setTarget(target)
-                .setDetectedAt(f.detectedAt())
-                .setFixedVersion(f.fixedVersion())
-                .setReferences(f.references())
-                .setAttributes(f.attributes())
-                .build();
-        return FindingIds.withId(record);
+        // The all-args constructor, not the builder: the builder validates every field and FindingIds.withId
+        // deep-copies the whole record again, together most of this method's cost. The finding's required
+        // fields are checked by ParsedFinding and its collections are immutable copies already, so the record
+        // may share them. The deep copy used to truncate detected_at to the schema's millisecond precision
+        // (the constructor does that only for event_time and recorded_time), so that is done here.
+        Instant detectedAt = f.detectedAt() == null ? null : f.detectedAt().truncatedTo(ChronoUnit.MILLIS);
+        FindingReported record = new FindingReported(reportId + "/" + ordinal, eventTime, recordedAt, source, null, "", reportId,
+                new SourceTool(f.tool(), f.toolVersion()), f.ids(), f.cwes(), f.title(), f.description(), f.severityLabel(),
+                f.band(), f.cvss(), target, detectedAt, f.fixedVersion(), f.references(), f.attributes());
+        record.put("finding_id", FindingIds.of(record)); // the generated class has no setters
+        return record;
     }
 }

@@ -8,11 +8,9 @@ import dev.handoff.avro.VulnerabilityIdKind;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * The one function that names a finding (DESIGN.md section 3): a stable fingerprint of the normalised
@@ -39,6 +37,20 @@ public final class FindingIds {
         }
     }
 
+    private static final List<VulnerabilityIdKind> GLOBAL_KINDS =
+            List.of(VulnerabilityIdKind.CVE, VulnerabilityIdKind.GHSA, VulnerabilityIdKind.OSV);
+
+    // One digest per thread: MessageDigest.getInstance looks the provider up reflectively on every call,
+    // and an id is computed for every finding of every report. digest() resets it for the next use.
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java runtime", e);
+        }
+    });
+    private static final HexFormat HEX = HexFormat.of();
+
     private FindingIds() {
     }
 
@@ -52,12 +64,8 @@ public final class FindingIds {
     }
 
     public static String of(Key key) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.canonical().getBytes(StandardCharsets.UTF_8));
-            return PREFIX + HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java runtime", e);
-        }
+        byte[] digest = SHA_256.get().digest(key.canonical().getBytes(StandardCharsets.UTF_8));
+        return PREFIX + HEX.formatHex(digest, 0, 16);
     }
 
     /** The normalised key of a reported finding; {@code finding_id} on the record is ignored. */
@@ -75,38 +83,58 @@ public final class FindingIds {
         if (t == null) {
             return "";
         }
-        return first(
-                prefixed("asset:", lower(t.getAssetHint())),
-                prefixed("image:", TargetNormaliser.image(t.getImage())),
-                prefixed("repo:", TargetNormaliser.repository(t.getRepository())),
-                prefixed("host:", TargetNormaliser.host(t.getHost())),
-                prefixed("ip:", lower(t.getIp())),
-                prefixed("web:", origin(t.getUrl())),
-                prefixed("cloud:", trim(t.getCloudResource())));
+        // In order of preference, each normalised only when the ones before it are empty.
+        String s = prefixed("asset:", lower(t.getAssetHint()));
+        if (s.isEmpty()) {
+            s = prefixed("image:", TargetNormaliser.image(t.getImage()));
+        }
+        if (s.isEmpty()) {
+            s = prefixed("repo:", TargetNormaliser.repository(t.getRepository()));
+        }
+        if (s.isEmpty()) {
+            s = prefixed("host:", TargetNormaliser.host(t.getHost()));
+        }
+        if (s.isEmpty()) {
+            s = prefixed("ip:", lower(t.getIp()));
+        }
+        if (s.isEmpty()) {
+            s = prefixed("web:", origin(t.getUrl()));
+        }
+        if (s.isEmpty()) {
+            s = prefixed("cloud:", trim(t.getCloudResource()));
+        }
+        return s;
     }
 
     /** A global id when there is one (the smallest CVE, then GHSA, then OSV), else the tool's rule id, else the title. */
     static String vulnerability(FindingReported finding) {
         List<VulnerabilityId> ids = finding.getVulnerabilityIds() == null ? List.of() : finding.getVulnerabilityIds();
-        for (VulnerabilityIdKind kind : List.of(VulnerabilityIdKind.CVE, VulnerabilityIdKind.GHSA, VulnerabilityIdKind.OSV)) {
-            Optional<String> global = ids.stream()
-                    .filter(v -> v.getKind() == kind)
-                    .map(v -> v.getId().trim().toUpperCase(Locale.ROOT))
-                    .filter(s -> !s.isEmpty())
-                    .min(Comparator.naturalOrder());
-            if (global.isPresent()) {
-                return global.get();
+        for (VulnerabilityIdKind kind : GLOBAL_KINDS) {
+            String global = null;
+            for (VulnerabilityId v : ids) {
+                if (v.getKind() == kind) {
+                    String s = v.getId().trim().toUpperCase(Locale.ROOT);
+                    if (!s.isEmpty() && (global == null || s.compareTo(global) < 0)) {
+                        global = s;
+                    }
+                }
+            }
+            if (global != null) {
+                return global;
             }
         }
         String tool = finding.getSourceTool() == null ? "" : lower(finding.getSourceTool().getName());
-        Optional<String> rule = ids.stream()
-                .filter(v -> v.getKind() == VulnerabilityIdKind.TOOL_RULE || v.getKind() == VulnerabilityIdKind.OTHER)
-                .map(v -> v.getId().trim())
-                .filter(s -> !s.isEmpty())
-                .min(Comparator.naturalOrder());
+        String rule = null;
+        for (VulnerabilityId v : ids) {
+            if (v.getKind() == VulnerabilityIdKind.TOOL_RULE || v.getKind() == VulnerabilityIdKind.OTHER) {
+                String s = v.getId().trim();
+                if (!s.isEmpty() && (rule == null || s.compareTo(rule) < 0)) {
+                    rule = s;
+                }
+            }
+        }
         // Rule ids are only unique within one tool, so the tool name qualifies them.
-        return rule.map(r -> "rule:" + tool + ":" + r)
-                .orElseGet(() -> "title:" + tool + ":" + trim(finding.getTitle()).toLowerCase(Locale.ROOT));
+        return rule != null ? "rule:" + tool + ":" + rule : "title:" + tool + ":" + trim(finding.getTitle()).toLowerCase(Locale.ROOT);
     }
 
     /** Where in the target: package@version (purl without qualifiers), else file:line, else URL path, else port. */
@@ -200,15 +228,6 @@ public final class FindingIds {
 
     private static String prefixed(String prefix, String value) {
         return value.isEmpty() ? "" : prefix + value;
-    }
-
-    private static String first(String... values) {
-        for (String v : values) {
-            if (!v.isEmpty()) {
-                return v;
-            }
-        }
-        return "";
     }
 
     private static String trim(String s) {

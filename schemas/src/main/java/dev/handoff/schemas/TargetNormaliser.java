@@ -45,6 +45,9 @@ public final class TargetNormaliser {
 
     public static String repository(String repo) {
         String s = lower(repo);
+        if (s.isEmpty()) {
+            return s; // most findings name no repository; skip the three regexes
+        }
         s = SCHEME.matcher(s).replaceFirst("");
         s = SCP_LIKE.matcher(s).replaceFirst("$1/");
         s = USER_INFO.matcher(s).replaceFirst("");

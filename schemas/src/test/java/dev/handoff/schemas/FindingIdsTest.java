@@ -90,6 +90,27 @@ class FindingIdsTest {
         assertEquals("/cart/checkout", key.location());
     }
 
+    @Test
+    void idsOfKnownFindingsNeverChange() {
+        // Pinned: a change here splits every open finding in two and needs a VERSION bump and a migration.
+        assertEquals("f1-008f8da91a0fd2d2cefec24ffdee3f5b", FindingIds.of(SampleFindings.log4j().build()));
+        assertEquals("f1-e4c71eb6ff898d2cdbed6e5755fa8c18", FindingIds.of(codeFinding("CodeQL", "java/sql-injection")));
+        FindingReported titled = FindingReported.newBuilder(codeFinding("Nessus", " "))
+                .setVulnerabilityIds(List.of(new VulnerabilityId(VulnerabilityIdKind.OTHER, "  "),
+                        new VulnerabilityId(VulnerabilityIdKind.GHSA, "ghsa-jfh8-c2jp-5v3q"),
+                        new VulnerabilityId(VulnerabilityIdKind.GHSA, "GHSA-7rjr-3q55-vv33")))
+                .setTarget(FindingTarget.newBuilder().setHost("Web01.Example.com.").setPort(443).setProtocol("TCP").build())
+                .build();
+        assertEquals("host:web01.example.com", FindingIds.keyOf(titled).target());
+        assertEquals("GHSA-7RJR-3Q55-VV33", FindingIds.keyOf(titled).vulnerability());
+        assertEquals("f1-239a5f1672c6ec489d27083175d40ecb", FindingIds.of(titled));
+        FindingReported untargeted = FindingReported.newBuilder(codeFinding("Nessus", " "))
+                .setTarget(FindingTarget.newBuilder().build()).build();
+        assertEquals("title:nessus:" + untargeted.getTitle().trim().toLowerCase(java.util.Locale.ROOT),
+                FindingIds.keyOf(untargeted).vulnerability());
+        assertEquals("f1-581a98445f0a031fbb054bc772676c0c", FindingIds.of(untargeted));
+    }
+
     @Property
     void orderOfVulnerabilityIdsDoesNotMatter(@ForAll @AlphaChars @StringLength(min = 1, max = 12) String suffix,
                                                @ForAll long seed) {

@@ -169,8 +169,18 @@ public record ParsedFinding(String tool, String toolVersion, List<VulnerabilityI
             if (severityLabel == null || band == null) {
                 throw new IllegalStateException("a parser must set the severity label and band of every finding (" + t + ")");
             }
-            return new ParsedFinding(tool, toolVersion, ids, cwes, t, description, severityLabel, band, cvss, target.build(),
+            return new ParsedFinding(tool, toolVersion, ids, cwes, t, description, severityLabel, band, cvss, target(target),
                     detectedAt, fixedVersion, references, attributes);
+        }
+
+        /**
+         * The target as {@code FindingTarget.Builder.build()} makes it, through the all-args constructor: build()
+         * looks up the schema default of every field not set (null for all of them), a cost on every finding.
+         */
+        private static FindingTarget target(FindingTarget.Builder b) {
+            return new FindingTarget(b.getHost(), b.getIp(), b.getPort(), b.getProtocol(), b.getImage(), b.getImageTag(),
+                    b.getImageDigest(), b.getRepository(), b.getFilePath(), b.getLine(), b.getPackagePurl(), b.getPackageName(),
+                    b.getPackageVersion(), b.getUrl(), b.getCloudResource(), b.getAssetHint());
         }
 
         private static String blankToNull(String s) {

@@ -1,5 +1,6 @@
 package dev.handoff.ingest.parse.formats;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -22,11 +23,11 @@ import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -71,9 +72,9 @@ import java.util.regex.Pattern;
  * secret in {@code properties.offender}).
  *
  * <p><b>Streaming</b>: runs are read in order; a run's rules, base URIs, provenance and invocations may
- * come before or after its results, so results are held in a {@link SastJson.Spool} (memory up to a
- * bound, then a temporary file) until the run closes. Rules are kept in compact form while their run is
- * read.
+ * come before or after its results, so results are held in a {@link TokenSpool} (their filtered tokens
+ * as Smile, memory up to a bound, then a temporary file) until the run closes. Rules are kept in compact
+ * form while their run is read.
  */
 public final class SarifParser implements ReportParser {
 
@@ -82,6 +83,8 @@ public final class SarifParser implements ReportParser {
     private static final Set<String> KEPT_PROPERTIES = Set.of("security-severity", "tags", "precision");
     /** Artifacts remembered per run for index-only artifact locations; beyond this they stay unresolved. */
     private static final int MAX_ARTIFACTS = 65_536;
+    /** Resolved artifact paths remembered per run; past this the memory starts again. */
+    private static final int MAX_REMEMBERED_PATHS = 16_384;
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:");
     private static final Pattern WINDOWS_DRIVE = Pattern.compile("^/?[A-Za-z]:[/\\\\]");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(\\d+)}");
@@ -128,6 +131,8 @@ public final class SarifParser implements ReportParser {
                 throw SastJson.shape(p, "a SARIF log must have 'runs' (SARIF 2.1.0 §3.13.4)");
             }
             SastJson.expectEnd(p);
+        } catch (TokenSpool.Failure e) {
+            throw e.report();
         } catch (IOException e) {
             throw ReportInput.jsonProblem(e);
         }
@@ -137,7 +142,7 @@ public final class SarifParser implements ReportParser {
 
     private void run(JsonParser p, ParseLimits limits, FindingSink sink) throws IOException, ReportException {
         Run run = new Run();
-        try (SastJson.Spool spool = new SastJson.Spool(limits, spoolMemoryBytes)) {
+        try (TokenSpool spool = new TokenSpool(limits, spoolMemoryBytes)) {
             while (SastJson.next(p) == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 SastJson.next(p);
@@ -172,9 +177,7 @@ public final class SarifParser implements ReportParser {
                             while (SastJson.next(p) != JsonToken.END_ARRAY) {
                                 SastJson.expect(p, JsonToken.START_OBJECT, "each result");
                                 JsonLocation at = p.currentTokenLocation();
-                                ObjectNode result = result(p);
-                                long bytes = at.getByteOffset() < 0 ? -1 : p.currentLocation().getByteOffset() - at.getByteOffset();
-                                spool.add(at.getLineNr(), at.getColumnNr(), result, bytes);
+                                result(p, spool.begin(at.getLineNr(), at.getColumnNr()));
                             }
                         }
                     }
@@ -293,45 +296,89 @@ public final class SarifParser implements ReportParser {
     }
 
     /**
-     * One result as a tree without what is never used and may be large or secret: code flows, stacks,
-     * graphs, related locations, attachments, fixes, web traffic, snippets, locations after the first,
-     * and property-bag entries other than severity, tags and identifier or CVSS values.
+     * Copies one result to the spool without what is never used and may be large or secret: code flows,
+     * stacks, graphs, related locations, attachments, fixes, web traffic, snippets, context regions,
+     * locations after the first, and property-bag entries other than severity, tags and identifier or
+     * CVSS values. Tokens are copied as they are read; only a property bag is read as a tree, to be filtered.
      */
-    private static ObjectNode result(JsonParser p) throws IOException, ReportException {
-        ObjectNode node = SastJson.MAPPER.createObjectNode();
+    private static void result(JsonParser p, JsonGenerator out) throws IOException, ReportException {
+        out.writeStartObject();
         while (SastJson.next(p) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             SastJson.next(p);
             if (SKIPPED_RESULT_FIELDS.contains(name)) {
                 p.skipChildren();
+                continue;
+            }
+            out.writeFieldName(name);
+            if ("properties".equals(name) && p.currentToken() == JsonToken.START_OBJECT) {
+                ObjectNode props = (ObjectNode) SastJson.tree(p);
+                props.properties().removeIf(e -> !keptProperty(e.getKey(), e.getValue()));
+                SastJson.MAPPER.writeTree(out, props);
+            } else if ("locations".equals(name) && p.currentToken() == JsonToken.START_ARRAY) {
+                out.writeStartArray();
+                if (SastJson.next(p) != JsonToken.END_ARRAY) {
+                    location(p, out);
+                    while (SastJson.next(p) != JsonToken.END_ARRAY) {
+                        p.skipChildren();
+                    }
+                }
+                out.writeEndArray();
             } else {
-                node.set(name, SastJson.tree(p));
+                out.copyCurrentStructure(p);
             }
         }
-        JsonNode props = node.get("properties");
-        if (props instanceof ObjectNode o) {
-            Iterator<Map.Entry<String, JsonNode>> it = o.properties().iterator();
-            while (it.hasNext()) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (!keptProperty(e.getKey(), e.getValue())) {
-                    it.remove();
+        out.writeEndObject();
+    }
+
+    /** The first location as it is, but for its physical location's context region and snippet. */
+    private static void location(JsonParser p, JsonGenerator out) throws IOException, ReportException {
+        if (p.currentToken() != JsonToken.START_OBJECT) {
+            out.copyCurrentStructure(p);
+            return;
+        }
+        out.writeStartObject();
+        while (SastJson.next(p) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            SastJson.next(p);
+            out.writeFieldName(name);
+            if ("physicalLocation".equals(name) && p.currentToken() == JsonToken.START_OBJECT) {
+                physicalLocation(p, out);
+            } else {
+                out.copyCurrentStructure(p);
+            }
+        }
+        out.writeEndObject();
+    }
+
+    /** A physicalLocation object without {@code contextRegion} and without its region's {@code snippet}. */
+    private static void physicalLocation(JsonParser p, JsonGenerator out) throws IOException, ReportException {
+        out.writeStartObject();
+        while (SastJson.next(p) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            SastJson.next(p);
+            if ("contextRegion".equals(name)) {
+                p.skipChildren();
+            } else if ("region".equals(name) && p.currentToken() == JsonToken.START_OBJECT) {
+                out.writeFieldName(name);
+                out.writeStartObject();
+                while (SastJson.next(p) == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    SastJson.next(p);
+                    if ("snippet".equals(field)) {
+                        p.skipChildren();
+                    } else {
+                        out.writeFieldName(field);
+                        out.copyCurrentStructure(p);
+                    }
                 }
+                out.writeEndObject();
+            } else {
+                out.writeFieldName(name);
+                out.copyCurrentStructure(p);
             }
         }
-        JsonNode locations = node.get("locations");
-        if (locations instanceof ArrayNode a && !a.isEmpty()) {
-            JsonNode first = a.get(0);
-            if (first.path("physicalLocation") instanceof ObjectNode phys) {
-                phys.remove("contextRegion");
-                if (phys.get("region") instanceof ObjectNode region) {
-                    region.remove("snippet");
-                }
-            }
-            ArrayNode one = SastJson.MAPPER.createArrayNode();
-            one.add(first);
-            node.set("locations", one);
-        }
-        return node;
+        out.writeEndObject();
     }
 
     private static boolean keptProperty(String key, JsonNode value) {
@@ -598,6 +645,7 @@ public final class SarifParser implements ReportParser {
         String repository;
         Instant invocationTime;
         final List<String[]> artifacts = new ArrayList<>();
+        private final Map<PathKey, String> paths = new HashMap<>();
 
         String toolName() {
             return driver != null && driver.name != null ? driver.name : "SARIF";
@@ -664,8 +712,28 @@ public final class SarifParser implements ReportParser {
             return all;
         }
 
-        /** The artifact's path: the uri resolved against its base id, file URIs and escapes made plain. */
+        /**
+         * The artifact's path: the uri resolved against its base id, file URIs and escapes made plain.
+         * Remembered per run (many results name the same file; the base ids are final once results are
+         * drained), up to a bound so memory stays flat.
+         */
         String path(String uri, String baseId) {
+            if (uri == null) {
+                return null;
+            }
+            PathKey key = new PathKey(uri, baseId);
+            String path = paths.get(key);
+            if (path == null) {
+                path = resolvedPath(uri, baseId);
+                if (paths.size() >= MAX_REMEMBERED_PATHS) {
+                    paths.clear();
+                }
+                paths.put(key, path);
+            }
+            return path;
+        }
+
+        private String resolvedPath(String uri, String baseId) {
             String resolved = resolve(uri, baseId, 0);
             if (resolved == null) {
                 return null;
@@ -696,6 +764,27 @@ public final class SarifParser implements ReportParser {
             }
             String b = resolve(baseUri, SastJson.text(base.get("uriBaseId")), depth + 1);
             return b.endsWith("/") ? b + uri : b + "/" + uri;
+        }
+    }
+
+    /** A uri and its base id. Not a record: a record's hashCode goes through method handles, slow on this path. */
+    private static final class PathKey {
+        private final String uri;
+        private final String baseId;
+
+        PathKey(String uri, String baseId) {
+            this.uri = uri;
+            this.baseId = baseId;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PathKey k && uri.equals(k.uri) && Objects.equals(baseId, k.baseId);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * uri.hashCode() + Objects.hashCode(baseId);
         }
     }
 

@@ -38,8 +38,9 @@ import java.util.regex.Pattern;
  * What the code-analysis and secret-scanning parsers (SARIF, GitHub code scanning, Semgrep, Bandit,
  * gitleaks) share: stepping through a streaming JSON report, reading one small sub-object at a time as a
  * tree, shape errors with positions, the identifier patterns (CVE, GHSA, CWE), CVSS values found in
- * property bags, severity words and scores to bands, and a spool that holds results whose context (a
- * SARIF run's rules, Semgrep's version) comes later in the file, in memory up to a bound and on disk beyond.
+ * property bags, severity words and scores to bands, and a spool that holds results whose context
+ * (Semgrep's version, Bandit's generation time) comes later in the file, in memory up to a bound and on
+ * disk beyond ({@link TokenSpool} does this for SARIF without building trees).
  */
 final class SastJson {
 
@@ -296,7 +297,7 @@ final class SastJson {
 
     /** A CVE id when the whole value is one (optionally after a tag path such as {@code external/cve/}, not a URL). */
     static String cve(String s) {
-        if (s == null) {
+        if (s == null || !mentions(s, "cve-")) {
             return null;
         }
         Matcher m = CVE.matcher(s.trim());
@@ -305,7 +306,7 @@ final class SastJson {
 
     /** A GHSA id when the whole value is one. */
     static String ghsa(String s) {
-        if (s == null) {
+        if (s == null || !mentions(s, "ghsa-")) {
             return null;
         }
         Matcher m = GHSA.matcher(s.trim());
@@ -314,11 +315,29 @@ final class SastJson {
 
     /** 'CWE-n' from 'CWE-79', 'cwe-079', 'external/cwe/cwe-79', 'CWE-89: Improper ...'; null otherwise. */
     static String cwe(String s) {
-        if (s == null) {
+        if (s == null || !mentions(s, "cwe")) {
             return null;
         }
         Matcher m = CWE.matcher(s.trim());
         return m.matches() ? "CWE-" + m.group(1) : null;
+    }
+
+    /**
+     * Whether {@code s} contains {@code lowerWord} in any case: a cheap test that every match of the id
+     * patterns passes, so the regexes run only on the few values that may be ids (rule ids, tags and
+     * property values of every finding are checked).
+     */
+    private static boolean mentions(String s, String lowerWord) {
+        int n = lowerWord.length();
+        char lower = lowerWord.charAt(0);
+        char upper = Character.toUpperCase(lower);
+        for (int i = 0, last = s.length() - n; i <= last; i++) {
+            char c = s.charAt(i);
+            if ((c == lower || c == upper) && s.regionMatches(true, i + 1, lowerWord, 1, n - 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Adds the CVE or GHSA id a value is, if it is one. */
