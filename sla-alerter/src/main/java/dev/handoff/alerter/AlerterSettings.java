@@ -5,6 +5,7 @@ import dev.handoff.alerter.channel.Target;
 import dev.handoff.avro.BusinessCalendar;
 import dev.handoff.avro.ChannelType;
 import dev.handoff.avro.SeverityBand;
+import dev.handoff.schemas.ServiceConfig;
 import dev.handoff.schemas.calendar.WorkCalendar;
 
 import java.net.InetAddress;
@@ -15,7 +16,6 @@ import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -98,16 +98,7 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
 
     /** Defaults overridden by {@code overrides}, then by the environment. */
     public static AlerterSettings from(Map<String, String> overrides, Map<String, String> env) {
-        Map<String, String> v = new HashMap<>(defaults());
-        v.putAll(overrides);
-        env.forEach((name, value) -> {
-            if (name.startsWith("HANDOFF_")) {
-                // HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY -> alerter.target.pd.routing-key: a double underscore is a hyphen
-                v.put(name.substring("HANDOFF_".length()).toLowerCase(Locale.ROOT).replace("__", "-").replace('_', '.'), value);
-            } else if (name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
-                v.put("bootstrap.servers", value);
-            }
-        });
+        Map<String, String> v = ServiceConfig.layered(defaults(), overrides, env);
         return new Parser(v).parse();
     }
 

@@ -1,9 +1,9 @@
 package dev.handoff.ingest.intake;
 
 import dev.handoff.ingest.parse.ParseLimits;
+import dev.handoff.schemas.ServiceConfig;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -45,15 +45,7 @@ public record IntakeSettings(int port, String bootstrapServers, String topicPref
 
     /** Defaults overridden by {@code overrides}, then by {@code HANDOFF_*} / {@code KAFKA_*} environment variables. */
     public static IntakeSettings from(Map<String, String> overrides, Map<String, String> env) {
-        Map<String, String> v = new HashMap<>(defaults());
-        v.putAll(overrides);
-        env.forEach((name, value) -> {
-            if (name.startsWith("HANDOFF_")) {
-                v.put(name.substring("HANDOFF_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
-            } else if (name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
-                v.put("bootstrap.servers", value);
-            }
-        });
+        Map<String, String> v = ServiceConfig.layered(defaults(), overrides, env);
         Map<String, Caller> tokens = new LinkedHashMap<>();
         v.forEach((key, value) -> {
             if (key.startsWith("intake.token.")) {

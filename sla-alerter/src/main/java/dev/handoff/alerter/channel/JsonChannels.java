@@ -70,6 +70,12 @@ final class JsonChannels {
         }
     }
 
+    /** The whole delivery of a channel that posts one JSON payload with no extra headers: check the target, then post. */
+    static DeliveryResult checkAndPost(HttpDelivery http, Target target, ChannelType type, java.util.function.Supplier<JsonNode> payload) {
+        Optional<DeliveryResult> misconfigured = misconfigured(target, type);
+        return misconfigured.orElseGet(() -> post(http, target, bytes(payload.get()), Map.of()));
+    }
+
     /**
      * {@code text} cut to at most {@code max} UTF-16 units, ending in an ellipsis when cut. Counting UTF-16 units
      * never undercounts what a service calls characters, and the cut never splits a surrogate pair.

@@ -10,8 +10,6 @@ import dev.handoff.avro.SeverityBand;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -48,11 +46,7 @@ public final class SlackChannel implements Channel {
 
     @Override
     public DeliveryResult deliver(Target target, Alert alert) {
-        Optional<DeliveryResult> misconfigured = JsonChannels.misconfigured(target, ChannelType.SLACK);
-        if (misconfigured.isPresent()) {
-            return misconfigured.get();
-        }
-        return JsonChannels.post(http, target, JsonChannels.bytes(payload(alert)), Map.of());
+        return JsonChannels.checkAndPost(http, target, ChannelType.SLACK, () -> payload(alert));
     }
 
     /** Incoming webhooks take no idempotency key: a repeat is posted again. */

@@ -11,8 +11,6 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -51,11 +49,7 @@ public final class TeamsChannel implements Channel {
 
     @Override
     public DeliveryResult deliver(Target target, Alert alert) {
-        Optional<DeliveryResult> misconfigured = JsonChannels.misconfigured(target, ChannelType.TEAMS);
-        if (misconfigured.isPresent()) {
-            return misconfigured.get();
-        }
-        return JsonChannels.post(http, target, JsonChannels.bytes(payload(alert)), Map.of());
+        return JsonChannels.checkAndPost(http, target, ChannelType.TEAMS, () -> payload(alert));
     }
 
     /** A workflow posts every request it accepts. */
