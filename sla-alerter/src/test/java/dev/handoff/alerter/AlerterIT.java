@@ -343,6 +343,7 @@ class AlerterIT {
         assertEquals(trigger.path("dedup_key").asText(), resolve.path("dedup_key").asText(), "the same incident");
         assertEquals(1, receiver.accepted(d.path("soc")).size(), "the SOC channel got the breach, and no resolve");
 
+        await("the resolve's outcome is recorded", () -> counter(d, "handoff_alerter_deliveries_total", "target=\"pd\"") >= 2);
         java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + d.alerter.metricsPort() + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
