@@ -38,7 +38,7 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
                               BusinessCalendar calendar, Duration escalationAfter, int escalationLoops,
                               Set<SeverityBand> unroutedBands, Duration retryInitial, Duration retryMax, int retryAttempts,
                               int breakerFailures, Duration breakerOpen, int targetConcurrency, Duration dedupRetention,
-                              int metricsPort) {
+                              int metricsPort, boolean receiptAtRequestTime) {
 
     /** What a route sends. */
     public enum Kind {
@@ -90,6 +90,7 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
         d.put("alerter.target.concurrency", "4");
         d.put("alerter.dedup.retention", "P30D");
         d.put("alerter.metrics.port", "8093");
+        d.put("alerter.receipt.time", "delivery");
         d.put("alerter.smtp.port", "25");
         d.put("alerter.smtp.starttls", "false");
         d.put("alerter.smtp.timeout", "PT10S");
@@ -164,7 +165,8 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
                     bands("alerter.quiet.bands"), calendar, duration("alerter.escalation.after"), integer("alerter.escalation.loops", 0),
                     bands("alerter.unrouted.bands"), duration("alerter.retry.initial"), duration("alerter.retry.max"),
                     integer("alerter.retry.attempts", 1), integer("alerter.breaker.failures", 1), duration("alerter.breaker.open"),
-                    integer("alerter.target.concurrency", 1), duration("alerter.dedup.retention"), integer("alerter.metrics.port", -1));
+                    integer("alerter.target.concurrency", 1), duration("alerter.dedup.retention"), integer("alerter.metrics.port", -1),
+                    receiptTime());
             if (!problems.isEmpty()) {
                 throw new IllegalArgumentException("bad alerter settings:\n  - " + String.join("\n  - ", problems));
             }
@@ -286,6 +288,15 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
                 problems.add("alerter.calendar.*: " + e.getMessage());
                 return WorkCalendar.officeHours("UTC", null, null).build();
             }
+        }
+
+        /** {@code delivery} (live): a receipt's time is when the channel took it; {@code request} (replays): the request's event time. */
+        private boolean receiptTime() {
+            String s = String.valueOf(v.get("alerter.receipt.time")).trim();
+            if (!s.equals("delivery") && !s.equals("request")) {
+                problems.add("alerter.receipt.time must be 'delivery' (live) or 'request' (replays of past events), was '" + s + "'");
+            }
+            return s.equals("request");
         }
 
         private String required(String key) {

@@ -503,10 +503,13 @@ public final class Dispatcher implements AutoCloseable {
             return;
         }
         String topic = topics.name(Topics.NOTIFICATIONS_RECEIPTS);
+        // In a replay of past events the delivery is dated at the request, so stage 4 falls between routing and the
+        // acknowledgement on the replayed timeline instead of at the wall-clock moment of the replay.
+        Instant at = settings.receiptAtRequestTime() ? job.alert().occurredAt() : Instant.ofEpochMilli(now);
         for (String findingId : r.findingIds()) {
             NotificationDispatched d = NotificationDispatched.newBuilder()
                     .setEventId("dsp-" + Alerts.hash(job.id() + "|" + findingId + "|" + outcome))
-                    .setEventTime(Instant.ofEpochMilli(now))
+                    .setEventTime(at)
                     .setRecordedTime(Instant.ofEpochMilli(now))
                     .setSource("sla-alerter/" + settings.instanceId())
                     .setFindingId(findingId)
