@@ -44,13 +44,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code ./handoff demo}: the local mode on its embedded default. It starts the real in-process broker,
- * declares every Handoff topic, runs the streams service with its query API, proves the path with one
- * finding written through the Schema-Registry serde and read back from the service, and serves until
- * Ctrl-C. The intake and the alerter join it as their issues land.
+ * {@code ./handoff demo}: the local mode on its embedded default ({@link LocalMode}: broker, topics, streams service,
+ * intake, alerter, local alert receiver). It proves the event path with one finding written through the serde and
+ * read back from the service, replays the sample programme ({@link DemoProgramme}) unless {@code --no-replay},
+ * prints the five handoff numbers per severity, and serves until Ctrl-C.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Start the local mode: an in-process Kafka broker, every Handoff topic and the streams service.")
+        description = "Start the local mode: an in-process Kafka broker, every topic, the streams service, the intake and the alerter; "
+                + "replay a sample programme and print the handoff numbers.")
 public final class DemoCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -68,83 +69,82 @@ public final class DemoCommand implements Callable<Integer> {
     int partitions;
 
     @Option(names = "--query-port", defaultValue = "8090",
-            description = "Port of the streams query API (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+            description = "Port of the streams query API and dashboard (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int queryPort;
 
+    @Option(names = "--intake-port", defaultValue = "8091",
+            description = "Port of the HTTP intake (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int intakePort;
+
+    @Option(names = "--alerts-port", defaultValue = "8092",
+            description = "Port of the local webhook receiver the alerter delivers to (default: ${DEFAULT-VALUE}).")
+    int alertsPort;
+
+    @Option(names = "--alerter-port", defaultValue = "8093",
+            description = "Port of the alerter's /metrics and /health (default: ${DEFAULT-VALUE}).")
+    int alerterPort;
+
+    @Option(names = "--no-replay", description = "Start empty, for real use: no sample programme, SLA timers on the wall clock.")
+    boolean noReplay;
+
+    @Option(names = "--seed", defaultValue = "7", description = "Seed of the sample programme (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--days", defaultValue = "21", description = "Days of history the sample programme covers (default: ${DEFAULT-VALUE}).")
+    int days;
+
     private final PrintStream out = System.out;
-    private volatile HandoffStreamsApp stopFirst;
-    private volatile java.nio.file.Path stateDir;
 
     @Override
     public Integer call() throws Exception {
-        if (queryPort < 0 || queryPort > 65535) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--query-port must be between 0 and 65535, was " + queryPort);
+        for (int port : new int[] {queryPort, intakePort, alertsPort, alerterPort}) {
+            if (port < 0 || port > 65535) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "ports must be between 0 and 65535, was " + port);
+            }
         }
-        out.println("Handoff local mode: starting an in-process Kafka broker (KRaft, one node)...");
-        LocalKafka kafka = LocalKafka.start();
+        if (days < 2 || days > 60) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--days must be between 2 and 60, was " + days);
+        }
+        long t0 = System.nanoTime();
+        out.println("Handoff local mode: starting an in-process Kafka broker (KRaft, one node), the streams service, the intake and the alerter...");
+        LocalMode local = LocalMode.start(new LocalMode.Options(prefix, partitions, queryPort, intakePort, alertsPort, alerterPort, !noReplay));
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             out.println("\nshutting down...");
-            stopStreams();
-            kafka.close();
+            local.close();
             stopped.countDown();
         }, "handoff-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
 
-        SchemaRegistry registry = SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, "embedded"));
-        Topics topics = new Topics(prefix, partitions, registry);
-        kafka.createTopics(topics.newTopics((short) 1));
-        kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, partitions, (short) 1)).toList());
-        out.printf("broker:   %s%n", kafka.bootstrapServers());
-        out.printf("registry: embedded (schema.registry.url=embedded)%n");
-        out.printf("topics:   %d declared with prefix '%s'%n", Topics.ALL.size(), prefix);
+        out.printf("broker:    %s (schema registry: embedded)%n", local.kafka.bootstrapServers());
+        out.printf("topics:    %d declared with prefix '%s'%n", Topics.ALL.size(), prefix);
+        out.printf("streams:   query API %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /metrics/handoff, /health)%n", local.queryUrl());
+        out.printf("intake:    %s (POST /v1/reports, /v1/findings/{id}/acknowledge ...; bearer token %s)%n", local.intakeUrl(), local.token);
+        out.printf("alerter:   delivering to the local receiver %s (counts at http://127.0.0.1:%d/)%n", local.inbox.url(), local.inbox.port());
 
-        Map<String, String> config = new HashMap<>();
-        config.put("bootstrap.servers", kafka.bootstrapServers());
-        config.put("application.id", "handoff-local-streams");
-        stateDir = Files.createTempDirectory("handoff-local-streams-");
-        config.put("state.dir", stateDir.toString());
-        config.put(StreamsSettings.TOPIC_PREFIX, prefix);
-        config.put(StreamsSettings.TOPIC_PARTITIONS, Integer.toString(partitions));
-        config.put(StreamsSettings.QUERY_HOST, "127.0.0.1");
-        config.put(StreamsSettings.QUERY_PORT, Integer.toString(queryPort));
-        HandoffStreamsApp streamsApp = new HandoffStreamsApp(StreamsSettings.from(config, System.getenv()));
-        streamsApp.start();
-        stopFirst = streamsApp;
-        String api = "http://localhost:" + streamsApp.queryPort();
-        out.printf("streams:  running, query API at %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /metrics/handoff, /health)%n", api);
-        out.printf("dashboard: %s/   (Prometheus text at %s/metrics)%n", api, api);
+        FindingReported echoed = roundTrip(local.kafka, local.topics);
+        String state = awaitFinding(local.queryUrl(), echoed.getFindingId());
+        out.printf("check:     wrote finding %s through the serde; the streams service answers: %s%n", echoed.getFindingId(), state);
 
-        FindingReported echoed = roundTrip(kafka, topics);
-        out.printf("check:    wrote and read back finding %s (%s, %s) on %s%n", echoed.getFindingId(),
-                echoed.getVulnerabilityIds().get(0).getId(), echoed.getScannerBand(), topics.name(Topics.FINDINGS_REPORTED));
-        String state = awaitFinding(api, echoed.getFindingId());
-        out.printf("check:    %s/findings/%s answers: %s%n", api, echoed.getFindingId(), state);
-        out.println("services: the intake and the alerter are not built yet (issues D, E); the streams service is live.");
+        if (!noReplay) {
+            DemoProgramme programme = DemoProgramme.build(seed, Instant.now(), Duration.ofDays(days));
+            DemoReplay.Summary replayed = new DemoReplay(local, out).run(programme);
+            out.printf("replay:    done: %d reports, %d findings, %d commands (%d skipped: unrouted) in %d s%n", replayed.reports(),
+                    replayed.findings(), replayed.commands(), replayed.skipped(), Duration.ofNanos(System.nanoTime() - t0).toSeconds());
+            DemoSummary summary = new DemoSummary(local.queryUrl());
+            summary.print(summary.awaitMetrics(replayed.findings(), Duration.ofSeconds(90)), local.inbox.counts(), out);
+        }
+        out.printf("%ndashboard: %s/%n", local.queryUrl());
+        out.printf("ready in %d s%n", Duration.ofNanos(System.nanoTime() - t0).toSeconds());
 
         if (once) {
             Runtime.getRuntime().removeShutdownHook(hook);
-            stopStreams();
-            kafka.close();
+            local.close();
             return 0;
         }
-        out.println("The broker stays up for your own clients. Press Ctrl-C to stop.");
+        out.println("Everything stays up for your own clients and scanners. Press Ctrl-C to stop.");
         stopped.await();
         return 0;
-    }
-
-    /** Stops the streams service and removes its temporary state (a kept data directory comes with --data-dir, issue F). */
-    private void stopStreams() {
-        if (stopFirst != null) {
-            stopFirst.close();
-        }
-        if (stateDir != null) {
-            try (var paths = Files.walk(stateDir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (java.io.IOException e) {
-                out.println("could not remove " + stateDir + ": " + e.getMessage());
-            }
-        }
     }
 
     /** Polls the streams query API until the finding's state is there; returns a one-line summary. */
@@ -160,7 +160,7 @@ public final class DemoCommand implements Callable<Integer> {
                     JsonNode state = new ObjectMapper().readTree(r.body()).path("state");
                     return "status " + state.path("status").asText() + ", band " + state.path("band").asText()
                             + ", captured_at " + state.path("captured_at").asText() + ", failure modes "
-                            + state.path("failure_modes") + " (no asset register loaded yet)";
+                            + state.path("failure_modes");
                 }
                 last = r.statusCode() + " " + r.body();
             } catch (java.io.IOException e) {
