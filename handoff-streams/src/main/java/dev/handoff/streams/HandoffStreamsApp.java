@@ -32,6 +32,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
     public HandoffStreamsApp(StreamsSettings settings) {
         settings.lifecycle(); // fail at construction on a bad setting, naming it
         settings.metrics();
+        settings.metricsClock();
         settings.queryPort();
         this.settings = settings;
         this.topics = new Topics(settings.topicPrefix(), settings.partitions(),
@@ -51,7 +52,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
                 .orElse("localhost:" + queryServer.port());
         Properties props = settings.streamsProperties();
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised);
-        streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle(), settings.metrics()), props);
+        streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle(), settings.metrics(), settings.metricsClock()), props);
         queryServer.attach(new QueryService(streams, advertised, settings.metrics().zone()));
         log.info("handoff-streams query API on port {} (advertised as {})", queryServer.port(), advertised);
         streams.setUncaughtExceptionHandler(e -> {

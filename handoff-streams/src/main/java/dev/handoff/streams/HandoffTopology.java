@@ -69,6 +69,14 @@ public final class HandoffTopology {
     }
 
     public static Topology build(Topics topics, LifecycleSettings settings, MetricsSettings metrics) {
+        return build(topics, settings, metrics, settings.clock());
+    }
+
+    /**
+     * With the metrics' refresh on its own clock: a replay of past weeks runs SLA timers on the events' time
+     * ({@code sla.clock=stream}) while the cohorts are recomputed on the wall clock, as of now.
+     */
+    public static Topology build(Topics topics, LifecycleSettings settings, MetricsSettings metrics, LifecycleSettings.Clock metricsClock) {
         Topology t = new Topology();
         String fanout = fanoutTopic(topics);
 
@@ -116,7 +124,7 @@ public final class HandoffTopology {
         addSink(t, topics, FindingLifecycleProcessor.TO_BREACH, Topics.ALERTS_SLA_BREACH);
         addSink(t, topics, FindingLifecycleProcessor.TO_DEADLETTER, Topics.DEADLETTER);
 
-        addMetrics(t, topics, settings, metrics);
+        addMetrics(t, topics, metricsClock, metrics);
         return t;
     }
 
@@ -125,7 +133,7 @@ public final class HandoffTopology {
      * member facts to its cohorts on an internal topic partitioned by series, where the metrics
      * processor keeps the members and publishes the day, week and month rows.
      */
-    private static void addMetrics(Topology t, Topics topics, LifecycleSettings settings, MetricsSettings metrics) {
+    private static void addMetrics(Topology t, Topics topics, LifecycleSettings.Clock clock, MetricsSettings metrics) {
         String members = cohortMembersTopic(topics);
         t.addProcessor(MetricsNames.ROUTER_NODE, () -> new CohortMembersRouter(metrics.zone()), "finding-lifecycle");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBER_KEYS_STORE),
@@ -134,7 +142,7 @@ public final class HandoffTopology {
                 new CohortMessage.Partitioner(), MetricsNames.ROUTER_NODE);
 
         t.addSource("cohort-members-source", new StringDeserializer(), new ByteArrayDeserializer(), members);
-        t.addProcessor(MetricsNames.METRICS_NODE, () -> new CohortMetricsProcessor(metrics, settings.clock()), "cohort-members-source");
+        t.addProcessor(MetricsNames.METRICS_NODE, () -> new CohortMetricsProcessor(metrics, clock), "cohort-members-source");
         addStore(t, MetricsNames.MEMBERS_STORE, Serdes.ByteArray(), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.HANDOFF_DAYS_STORE, topics.valueSerde(Topics.METRICS_HANDOFF), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.CYCLE_DAYS_STORE, topics.valueSerde(Topics.METRICS_CYCLE), MetricsNames.METRICS_NODE);

@@ -35,6 +35,8 @@ public final class StreamsSettings {
     public static final String NOISE_WINDOW = "noise.window";
     public static final String METRICS_ZONE = "metrics.zone";
     public static final String METRICS_REFRESH_INTERVAL = "metrics.refresh.interval";
+    /** {@code wall} or {@code stream}: the clock of the cohort refresh; by default the one of {@code sla.clock}. */
+    public static final String METRICS_CLOCK = "metrics.clock";
     public static final String METRICS_GAUGE_RETENTION = "metrics.gauge.retention";
     public static final String METRICS_GAUGE_STEP = "metrics.gauge.step";
 
@@ -146,6 +148,15 @@ public final class StreamsSettings {
                 new dev.handoff.streams.noise.NoiseSettings(integer(NOISE_PENDING), integer(NOISE_RECENT), duration(NOISE_WINDOW)),
                 new dev.handoff.streams.stages.LifecycleSettings.UnroutedLimits(duration(UNROUTED_SNAPSHOT_INTERVAL),
                         integer(UNROUTED_DEPTH_LIMIT), duration(UNROUTED_AGE_LIMIT)));
+    }
+
+    /** The clock of the metrics refresh: {@code metrics.clock}, else {@code sla.clock}. */
+    public dev.handoff.streams.stages.LifecycleSettings.Clock metricsClock() {
+        String clock = values.getOrDefault(METRICS_CLOCK, values.get(SLA_CLOCK)).trim().toUpperCase(Locale.ROOT);
+        if (!clock.equals("WALL") && !clock.equals("STREAM")) {
+            throw new IllegalArgumentException(METRICS_CLOCK + " must be 'wall' or 'stream', was '" + clock.toLowerCase(Locale.ROOT) + "'");
+        }
+        return dev.handoff.streams.stages.LifecycleSettings.Clock.valueOf(clock);
     }
 
     /** The metrics processor's settings, with errors that name the key at fault. */

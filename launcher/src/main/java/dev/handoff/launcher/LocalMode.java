@@ -66,6 +66,7 @@ final class LocalMode implements AutoCloseable {
             s.put(StreamsSettings.QUERY_PORT, Integer.toString(o.queryPort()));
             // A replay of past weeks runs its SLA timers on the events' own time, so deadlines pass as the replay does.
             s.put(StreamsSettings.SLA_CLOCK, o.replayClock() ? "stream" : "wall");
+            s.put(StreamsSettings.METRICS_CLOCK, "wall");
             s.put(StreamsSettings.METRICS_REFRESH_INTERVAL, "PT2S");
             streams = new HandoffStreamsApp(StreamsSettings.from(s, Map.of()));
             streams.start();
