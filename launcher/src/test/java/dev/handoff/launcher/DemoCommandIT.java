@@ -17,18 +17,10 @@ class DemoCommandIT {
 
     @Test
     void demoOnceStartsTheBrokerDeclaresTopicsAndRoundTripsAFinding() {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int exit;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            exit = new CommandLine(new HandoffCli()).execute("demo", "--once", "--no-replay", "--topic-prefix", "demo-it.", "--query-port", "0",
+        CliRun run = CliRun.of("demo", "--once", "--no-replay", "--topic-prefix", "demo-it.", "--query-port", "0",
                     "--intake-port", "0", "--alerts-port", "0", "--alerter-port", "0", "--partitions", "3");
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        original.print(out);
+        String out = run.out();
+        int exit = run.exit();
         assertEquals(0, exit, out);
         assertTrue(out.matches("(?s).*broker:\\s+localhost:\\d+.*"), out);
         assertTrue(out.contains("topics:    " + dev.handoff.schemas.Topics.ALL.size() + " declared with prefix 'demo-it.'"), out);

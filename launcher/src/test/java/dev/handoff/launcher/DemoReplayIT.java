@@ -24,18 +24,10 @@ class DemoReplayIT {
 
     @Test
     void theReplayedProgrammePopulatesEverySeverityAndEveryFailureMode() {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int exit;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            exit = new CommandLine(new HandoffCli()).execute("demo", "--once", "--topic-prefix", "replay-it.", "--query-port", "0",
+        CliRun run = CliRun.of("demo", "--once", "--topic-prefix", "replay-it.", "--query-port", "0",
                     "--intake-port", "0", "--alerts-port", "0", "--alerter-port", "0", "--partitions", "3", "--days", "14");
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        original.print(out);
+        String out = run.out();
+        int exit = run.exit();
         assertEquals(0, exit, out);
         for (String band : new String[] {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"}) {
             Matcher row = Pattern.compile("(?m)^  " + band + "\\s+(\\d+)\\s+(\\d+)\\s+(\\S+ ?\\S*)\\s").matcher(out);
