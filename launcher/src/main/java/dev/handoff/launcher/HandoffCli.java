@@ -3,10 +3,10 @@ package dev.handoff.launcher;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of {@code ./handoff}: the local mode's subcommands. */
+/** Entry point of {@code ./handoff}: the local mode, and {@code topics create} for a real cluster (docker-compose.yml). */
 @Command(name = "handoff", mixinStandardHelpOptions = true, version = "Handoff 0.1.0-SNAPSHOT",
         description = "Measures the handoff segment of security findings, live, on Kafka.",
-        subcommands = {DemoCommand.class})
+        subcommands = {DemoCommand.class, TopicsCommand.class})
 public final class HandoffCli implements Runnable {
 
     @CommandLine.Spec
