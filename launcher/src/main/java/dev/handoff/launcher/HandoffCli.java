@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./handoff}: the local mode's subcommands. */
 @Command(name = "handoff", mixinStandardHelpOptions = true, version = "Handoff 0.1.0-SNAPSHOT",
         description = "Measures the handoff segment of security findings, live, on Kafka.",
-        subcommands = {DemoCommand.class})
+        subcommands = {DemoCommand.class, AckCommand.class, StatusCommand.class, ExportCommand.class})
 public final class HandoffCli implements Runnable {
 
     @CommandLine.Spec
