@@ -84,6 +84,9 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Port of the alerter's /metrics and /health (default: ${DEFAULT-VALUE}).")
     int alerterPort;
 
+    @Option(names = "--run-file", description = "Where to write the run file (default: ~/.handoff/local.properties or $HANDOFF_LOCAL_FILE).")
+    java.nio.file.Path runFile;
+
     @Option(names = "--no-replay", description = "Start empty, for real use: no sample programme, SLA timers on the wall clock.")
     boolean noReplay;
 
@@ -109,8 +112,10 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("Handoff local mode: starting an in-process Kafka broker (KRaft, one node), the streams service, the intake and the alerter...");
         LocalMode local = LocalMode.start(new LocalMode.Options(prefix, partitions, queryPort, intakePort, alertsPort, alerterPort, !noReplay));
         CountDownLatch stopped = new CountDownLatch(1);
+        LocalRun run = writeRunFile(local);
         Thread hook = new Thread(() -> {
             out.println("\nshutting down...");
+            run.delete();
             local.close();
             stopped.countDown();
         }, "handoff-shutdown");
@@ -121,6 +126,7 @@ public final class DemoCommand implements Callable<Integer> {
         out.printf("streams:   query API %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /metrics/handoff, /health)%n", local.queryUrl());
         out.printf("intake:    %s (POST /v1/reports, /v1/findings/{id}/acknowledge ...; bearer token %s)%n", local.intakeUrl(), local.token);
         out.printf("alerter:   delivering to the local receiver %s (counts at http://127.0.0.1:%d/)%n", local.inbox.url(), local.inbox.port());
+        out.printf("run file:  %s (./handoff status, ack, export read it)%n", run.file());
 
         FindingReported echoed = roundTrip(local.kafka, local.topics);
         String state = awaitFinding(local.queryUrl(), echoed.getFindingId());
@@ -139,12 +145,29 @@ public final class DemoCommand implements Callable<Integer> {
 
         if (once) {
             Runtime.getRuntime().removeShutdownHook(hook);
+            run.delete();
             local.close();
             return 0;
         }
         out.println("Everything stays up for your own clients and scanners. Press Ctrl-C to stop.");
         stopped.await();
         return 0;
+    }
+
+    /** The run file {@code ./handoff status|ack|export} find this local mode through; deleted on a clean stop. */
+    private LocalRun writeRunFile(LocalMode local) throws java.io.IOException {
+        Map<String, String> v = new HashMap<>();
+        v.put(LocalRun.BOOTSTRAP_SERVERS, local.kafka.bootstrapServers());
+        v.put(LocalRun.TOPIC_PREFIX, prefix);
+        v.put(LocalRun.SCHEMA_REGISTRY_URL, "embedded");
+        v.put(LocalRun.QUERY_URL, local.queryUrl());
+        v.put(LocalRun.INTAKE_URL, local.intakeUrl());
+        v.put(LocalRun.INTAKE_TOKEN, local.token);
+        v.put(LocalRun.ALERTS_URL, local.inbox.url());
+        if (local.alerterUrl() != null) {
+            v.put(LocalRun.ALERTER_URL, local.alerterUrl());
+        }
+        return LocalRun.write(runFile != null ? runFile : LocalRun.defaultFile(), v);
     }
 
     /** Polls the streams query API until the finding's state is there; returns a one-line summary. */

@@ -16,12 +16,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DemoCommandIT {
 
     @Test
-    void demoOnceStartsTheBrokerDeclaresTopicsAndRoundTripsAFinding() {
-        CliRun run = CliRun.of("demo", "--once", "--no-replay", "--topic-prefix", "demo-it.", "--query-port", "0",
+    void demoOnceStartsTheBrokerDeclaresTopicsAndRoundTripsAFinding() throws java.io.IOException {
+        java.nio.file.Path runFile = java.nio.file.Files.createTempDirectory("handoff-run-").resolve("local.properties");
+        CliRun run = CliRun.of("demo", "--once", "--run-file", runFile.toString(), "--no-replay", "--topic-prefix", "demo-it.", "--query-port", "0",
                     "--intake-port", "0", "--alerts-port", "0", "--alerter-port", "0", "--partitions", "3");
         String out = run.out();
         int exit = run.exit();
         assertEquals(0, exit, out);
+        assertTrue(out.contains("run file:  " + runFile), out);
+        assertTrue(!java.nio.file.Files.exists(runFile), "a clean stop deletes the run file");
         assertTrue(out.matches("(?s).*broker:\\s+localhost:\\d+.*"), out);
         assertTrue(out.contains("topics:    " + dev.handoff.schemas.Topics.ALL.size() + " declared with prefix 'demo-it.'"), out);
         assertTrue(out.matches("(?s).*intake:    http://localhost:\\d+ .*"), out);

@@ -23,12 +23,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DemoReplayIT {
 
     @Test
-    void theReplayedProgrammePopulatesEverySeverityAndEveryFailureMode() {
-        CliRun run = CliRun.of("demo", "--once", "--topic-prefix", "replay-it.", "--query-port", "0",
+    void theReplayedProgrammePopulatesEverySeverityAndEveryFailureMode() throws java.io.IOException {
+        java.nio.file.Path runFile = java.nio.file.Files.createTempDirectory("handoff-run-").resolve("local.properties");
+        CliRun run = CliRun.of("demo", "--once", "--run-file", runFile.toString(), "--topic-prefix", "replay-it.", "--query-port", "0",
                     "--intake-port", "0", "--alerts-port", "0", "--alerter-port", "0", "--partitions", "3", "--days", "14");
         String out = run.out();
         int exit = run.exit();
         assertEquals(0, exit, out);
+        assertTrue(out.contains("run file:  " + runFile), out);
+        assertTrue(!java.nio.file.Files.exists(runFile), "a clean stop deletes the run file");
         for (String band : new String[] {"CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"}) {
             Matcher row = Pattern.compile("(?m)^  " + band + "\\s+(\\d+)\\s+(\\d+)\\s+(\\S+ ?\\S*)\\s").matcher(out);
             assertTrue(row.find(), "a row for " + band + ":\n" + out);
