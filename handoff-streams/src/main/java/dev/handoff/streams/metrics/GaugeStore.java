@@ -17,16 +17,25 @@ public final class GaugeStore {
     private GaugeStore() {
     }
 
-    /** The workspace's gauges: the sum of every partition's latest snapshot; null before any arrived. */
+    /**
+     * The workspace's gauges: the sum of every partition's latest snapshot; null before any arrived. Every metrics task
+     * receives every partition's snapshot (they are multicast), and a store handle over all of an instance's tasks
+     * returns each {@code latest|<partition>} once per task: each partition counts once, with its newest snapshot.
+     */
     public static GaugeSnapshot sum(ReadOnlyKeyValueStore<String, String> store) {
-        GaugeSnapshot sum = null;
+        java.util.Map<String, GaugeSnapshot> latest = new java.util.HashMap<>();
         try (KeyValueIterator<String, String> it = store.prefixScan(CohortMetricsProcessor.LATEST,
                 new org.apache.kafka.common.serialization.StringSerializer())) {
             while (it.hasNext()) {
-                GaugeSnapshot s = GaugeSnapshot.decode(it.next().value);
-                sum = sum == null ? new GaugeSnapshot(GaugeSnapshot.ALL_PARTITIONS, s.at(), s.unroutedDepth(), s.oldestUnroutedAt(),
-                        s.open(), s.openWithCurrentOwner()) : sum.plus(s);
+                KeyValue<String, String> kv = it.next();
+                GaugeSnapshot s = GaugeSnapshot.decode(kv.value);
+                latest.merge(kv.key, s, (a, b) -> b.at().isAfter(a.at()) ? b : a);
             }
+        }
+        GaugeSnapshot sum = null;
+        for (GaugeSnapshot s : latest.values()) {
+            sum = sum == null ? new GaugeSnapshot(GaugeSnapshot.ALL_PARTITIONS, s.at(), s.unroutedDepth(), s.oldestUnroutedAt(),
+                    s.open(), s.openWithCurrentOwner()) : sum.plus(s);
         }
         return sum;
     }
@@ -36,9 +45,12 @@ public final class GaugeStore {
         List<GaugeSnapshot> out = new ArrayList<>();
         try (KeyValueIterator<String, String> it = store.range(CohortMetricsProcessor.HISTORY + millis(from.toEpochMilli()),
                 CohortMetricsProcessor.HISTORY + millis(to.toEpochMilli()))) {
-            it.forEachRemaining((KeyValue<String, String> kv) -> {
-                GaugeSnapshot s = GaugeSnapshot.decode(kv.value);
-                String bucket = kv.key.substring(CohortMetricsProcessor.HISTORY.length());
+            // One entry per step: every metrics task keeps the same workspace history, so a store over several tasks repeats it.
+            java.util.TreeMap<String, GaugeSnapshot> byStep = new java.util.TreeMap<>();
+            it.forEachRemaining((KeyValue<String, String> kv) -> byStep.merge(kv.key, GaugeSnapshot.decode(kv.value),
+                    (a, b) -> b.at().isAfter(a.at()) ? b : a));
+            byStep.forEach((key, s) -> {
+                String bucket = key.substring(CohortMetricsProcessor.HISTORY.length());
                 out.add(new GaugeSnapshot(s.partition(), Instant.ofEpochMilli(Long.parseLong(bucket)), s.unroutedDepth(),
                         s.oldestUnroutedAt(), s.open(), s.openWithCurrentOwner()));
             });
