@@ -14,37 +14,37 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class CsvWriterTest {
 
-    private static String csv(List<String>... records) {
+    private static String csv(List<List<String>> records) {
         StringWriter out = new StringWriter();
         CsvWriter w = new CsvWriter(out);
-        Arrays.stream(records).forEach(w::row);
+        records.forEach(w::row);
         return out.toString();
     }
 
     @Test
     void plainFieldsAreWrittenAsTheyAreAndEveryRecordEndsWithCrlf() {
         assertEquals("time,stage\r\n2026-11-23T10:00:00Z,CAPTURE\r\n",
-                csv(List.of("time", "stage"), List.of("2026-11-23T10:00:00Z", "CAPTURE")));
+                csv(List.of(List.of("time", "stage"), List.of("2026-11-23T10:00:00Z", "CAPTURE"))));
     }
 
     @Test
     void aFieldWithACommaIsQuoted() {
-        assertEquals("a,\"missing=cve,cvss\",b\r\n", csv(List.of("a", "missing=cve,cvss", "b")));
+        assertEquals("a,\"missing=cve,cvss\",b\r\n", csv(List.of(List.of("a", "missing=cve,cvss", "b"))));
     }
 
     @Test
     void quotesInsideAFieldAreDoubledAndTheFieldQuoted() {
-        assertEquals("\"say \"\"hi\"\"\"\r\n", csv(List.of("say \"hi\"")));
+        assertEquals("\"say \"\"hi\"\"\"\r\n", csv(List.of(List.of("say \"hi\""))));
     }
 
     @Test
     void lineBreaksInsideAFieldAreQuoted() {
-        assertEquals("\"one\ntwo\",\"cr\rhere\"\r\n", csv(List.of("one\ntwo", "cr\rhere")));
+        assertEquals("\"one\ntwo\",\"cr\rhere\"\r\n", csv(List.of(List.of("one\ntwo", "cr\rhere"))));
     }
 
     @Test
     void nullAndEmptyAreEmptyFields() {
-        assertEquals(",,x\r\n", csv(Arrays.asList(null, "", "x")));
+        assertEquals(",,x\r\n", csv(List.of(Arrays.asList(null, "", "x"))));
     }
 
     @Test
