@@ -399,7 +399,7 @@ public final class Dispatcher implements AutoCloseable {
             Alert resolve = Alerts.resolve(marker.alert(), why, Instant.ofEpochMilli(now));
             Target target = settings.targets().get(marker.target());
             if (target != null && !exists(partition, Job.deliveryId(resolve.idempotencyKey(), target.name()), batch)) {
-                batch.write(partition, Job.delivery(resolve, target.name(), target.type(), null, now, now));
+                batch.write(partition, Job.delivery(resolve, target.name(), target.type(), null, null, now, now));
             }
         }
     }
@@ -419,9 +419,7 @@ public final class Dispatcher implements AutoCloseable {
                 metrics.deduplicated(alert.kind().name().toLowerCase());
                 continue;
             }
-            Job job = Job.delivery(alert, t.name(), t.type(), receipt, due, now);
-            batch.write(partition, new Job(job.id(), job.type(), job.due(), 0, false, job.target(), job.channel(), alert, receipt, 0, teamId,
-                    null, now));
+            batch.write(partition, Job.delivery(alert, t.name(), t.type(), receipt, teamId, due, now));
         }
     }
 

@@ -70,9 +70,9 @@ public record Job(String id, Type type, long due, int attempts, boolean inflight
         return "e|" + findingId;
     }
 
-    public static Job delivery(Alert alert, String target, ChannelType channel, Receipt receipt, long due, long now) {
+    public static Job delivery(Alert alert, String target, ChannelType channel, Receipt receipt, String teamId, long due, long now) {
         return new Job(deliveryId(alert.idempotencyKey(), target), Type.DELIVERY, due, 0, false, target, channel, alert, receipt, 0,
-                null, null, now);
+                teamId, null, now);
     }
 
     public Job attempting(long now) {
