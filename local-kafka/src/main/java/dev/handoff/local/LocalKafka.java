@@ -44,22 +44,28 @@ import java.util.stream.Collectors;
 
 /**
  * A real single-node Kafka broker (KRaft, combined broker and controller) running inside this JVM,
- * for integration tests and the one-command local mode. Free ports, replication factor 1, temporary
- * data removed on {@link #close()}.
+ * for integration tests and the one-command local mode. Replication factor 1.
+ *
+ * <p>By default the broker is Kafka's test kit on free ports with temporary data removed on {@link #close()}.
+ * With {@link Builder#dataDirectory(Path)} it is a {@code KafkaRaftServer} (what {@code kafka-server-start}
+ * runs) on a directory formatted once and kept: closing and starting again on the same directory gives the
+ * same cluster, topics, offsets and transactions, on the same ports when they are free (decision 0007).
  */
 public final class LocalKafka implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LocalKafka.class);
     private static final String WARM_UP_TOPIC = "__local_kafka_warm_up";
 
-    private final KafkaClusterTestKit cluster;
+    private final AutoCloseable server;
     private final Path baseDirectory;
     private final String bootstrapServers;
+    private final boolean persistent;
 
-    private LocalKafka(KafkaClusterTestKit cluster, Path baseDirectory) {
-        this.cluster = cluster;
+    private LocalKafka(AutoCloseable server, Path baseDirectory, String bootstrapServers, boolean persistent) {
+        this.server = server;
         this.baseDirectory = baseDirectory;
-        this.bootstrapServers = cluster.bootstrapServers();
+        this.bootstrapServers = bootstrapServers;
+        this.persistent = persistent;
     }
 
     /** Starts a broker with the default settings. */
@@ -86,6 +92,11 @@ public final class LocalKafka implements AutoCloseable {
     /** Where the broker keeps its logs and metadata. */
     public Path dataDirectory() {
         return baseDirectory;
+    }
+
+    /** Whether the data outlives {@link #close()} ({@link Builder#dataDirectory(Path)}). */
+    public boolean persistent() {
+        return persistent;
     }
 
     /**
@@ -140,11 +151,13 @@ public final class LocalKafka implements AutoCloseable {
     @Override
     public void close() {
         try {
-            cluster.close();
+            server.close();
         } catch (Exception e) {
             log.warn("local Kafka broker did not shut down cleanly: {}", e.toString());
         } finally {
-            deleteQuietly(baseDirectory);
+            if (!persistent) {
+                deleteQuietly(baseDirectory);
+            }
         }
     }
 
@@ -190,6 +203,11 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
+    /** A started broker on kept data; package-private for {@link PersistentBroker}. */
+    static LocalKafka persistent(AutoCloseable server, Path directory, String bootstrapServers) {
+        return new LocalKafka(server, directory, bootstrapServers, true);
+    }
+
     private static void deleteQuietly(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
@@ -212,8 +230,18 @@ public final class LocalKafka implements AutoCloseable {
         private final Map<String, String> brokerProperties = new TreeMap<>();
         private int defaultPartitions = 1;
         private boolean warmUp = true;
+        private Path dataDirectory;
 
         private Builder() {
+        }
+
+        /**
+         * Keep the broker's data in {@code directory} (created when missing, formatted on first use) instead of a
+         * temporary directory, so a later start on it finds its topics and records again.
+         */
+        public Builder dataDirectory(Path directory) {
+            this.dataDirectory = directory.toAbsolutePath();
+            return this;
         }
 
         /** Partition count for topics auto-created by clients (Kafka Streams creates its own explicitly). */
@@ -238,6 +266,15 @@ public final class LocalKafka implements AutoCloseable {
         }
 
         public LocalKafka start() {
+            if (dataDirectory != null) {
+                Map<String, String> props = defaults();
+                props.putAll(brokerProperties);
+                LocalKafka kafka = PersistentBroker.start(dataDirectory, props);
+                if (warmUp) {
+                    kafka.warmUp();
+                }
+                return kafka;
+            }
             long started = System.nanoTime();
             Path base;
             try {
@@ -265,7 +302,8 @@ public final class LocalKafka implements AutoCloseable {
                 formatQuietly(cluster);
                 cluster.startup();
                 cluster.waitForReadyBrokers();
-                LocalKafka kafka = new LocalKafka(cluster, base);
+                KafkaClusterTestKit testKit = cluster;
+                LocalKafka kafka = new LocalKafka(testKit::close, base, testKit.bootstrapServers(), false);
                 if (warmUp) {
                     kafka.warmUp();
                 }
