@@ -90,6 +90,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-replay", description = "Start empty, for real use: no sample programme, SLA timers on the wall clock.")
     boolean noReplay;
 
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Keep the broker's data, schemas, streams state and secrets in DIR, so a restart on it carries on where the last "
+                    + "run stopped (default: temporary directories removed on exit). The sample programme is replayed into a new DIR only.")
+    java.nio.file.Path dataDir;
+
     @Option(names = "--seed", defaultValue = "7", description = "Seed of the sample programme (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -109,8 +114,19 @@ public final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--days must be between 2 and 60, was " + days);
         }
         long t0 = System.nanoTime();
+        DataDir data;
+        try {
+            data = dataDir == null ? null : DataDir.open(dataDir);
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        boolean replay = !noReplay && replayInto(data);
         out.println("Handoff local mode: starting an in-process Kafka broker (KRaft, one node), the streams service, the intake and the alerter...");
-        LocalMode local = LocalMode.start(new LocalMode.Options(prefix, partitions, queryPort, intakePort, alertsPort, alerterPort, !noReplay));
+        if (data != null) {
+            out.printf("data:      %s (%s)%n", data.root(), data.fresh() ? "new" : "kept from the last run"
+                    + data.replayedAt().map(at -> ", sample programme replayed at " + at).orElse(""));
+        }
+        LocalMode local = LocalMode.start(new LocalMode.Options(prefix, partitions, queryPort, intakePort, alertsPort, alerterPort, replay, data));
         CountDownLatch stopped = new CountDownLatch(1);
         LocalRun run = writeRunFile(local);
         Thread hook = new Thread(() -> {
@@ -121,7 +137,7 @@ public final class DemoCommand implements Callable<Integer> {
         }, "handoff-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
 
-        out.printf("broker:    %s (schema registry: embedded)%n", local.kafka.bootstrapServers());
+        out.printf("broker:    %s (schema registry: %s)%n", local.kafka.bootstrapServers(), local.registryUrl);
         out.printf("topics:    %d declared with prefix '%s'%n", Topics.ALL.size(), prefix);
         out.printf("streams:   query API %s (/findings/{id}, /queues/unrouted, /owners/{id}/open, /metrics/handoff, /health)%n", local.queryUrl());
         out.printf("intake:    %s (POST /v1/reports, /v1/findings/{id}/acknowledge ...; bearer token %s)%n", local.intakeUrl(), local.token);
@@ -132,13 +148,26 @@ public final class DemoCommand implements Callable<Integer> {
         String state = awaitFinding(local.queryUrl(), echoed.getFindingId());
         out.printf("check:     wrote finding %s through the serde; the streams service answers: %s%n", echoed.getFindingId(), state);
 
-        if (!noReplay) {
+        if (replay) {
+            if (data != null) {
+                data.replayStarted();
+            }
             DemoProgramme programme = DemoProgramme.build(seed, Instant.now(), Duration.ofDays(days));
             DemoReplay.Summary replayed = new DemoReplay(local, out).run(programme);
+            if (data != null) {
+                data.replayDone();
+            }
             out.printf("replay:    done: %d reports, %d findings, %d commands (%d skipped: unrouted) in %d s%n", replayed.reports(),
                     replayed.findings(), replayed.commands(), replayed.skipped(), Duration.ofNanos(System.nanoTime() - t0).toSeconds());
+            if (!local.awaitStreamsCaughtUp(Duration.ofSeconds(120))) {
+                out.println("replay:    the streams service is still working through the replay after 120 s; the numbers below are partial");
+            }
             DemoSummary summary = new DemoSummary(local.queryUrl());
             summary.print(summary.awaitMetrics(replayed.findings(), Duration.ofSeconds(90)), local.inbox.counts(), out);
+        } else if (data != null && !data.fresh()) {
+            // A restart: the numbers of what the directory holds, once the restored service has published them.
+            DemoSummary summary = new DemoSummary(local.queryUrl());
+            summary.print(summary.awaitMetrics(1, Duration.ofSeconds(60)), local.inbox.counts(), out);
         }
         out.printf("%ndashboard: %s/%n", local.queryUrl());
         out.printf("ready in %d s%n", Duration.ofNanos(System.nanoTime() - t0).toSeconds());
@@ -154,12 +183,35 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * Whether to replay the sample programme: always without a data directory; into a data directory only when it is new,
+     * since a second replay would double the programme and an interrupted one cannot be told apart from real data.
+     */
+    private boolean replayInto(DataDir data) {
+        if (data == null) {
+            return true;
+        }
+        switch (data.replay()) {
+            case DONE:
+                return false;
+            case INTERRUPTED:
+                throw new CommandLine.ParameterException(spec.commandLine(), "the sample programme's replay into " + data.root()
+                        + " was interrupted; remove the directory to replay it again, or add --no-replay to start on what it holds");
+            default:
+                if (!data.fresh()) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), data.root() + " holds the data of a --no-replay run;"
+                            + " the sample programme is replayed into a new directory only (add --no-replay to start on it)");
+                }
+                return true;
+        }
+    }
+
     /** The run file {@code ./handoff status|ack|export} find this local mode through; deleted on a clean stop. */
     private LocalRun writeRunFile(LocalMode local) throws java.io.IOException {
         Map<String, String> v = new HashMap<>();
         v.put(LocalRun.BOOTSTRAP_SERVERS, local.kafka.bootstrapServers());
         v.put(LocalRun.TOPIC_PREFIX, prefix);
-        v.put(LocalRun.SCHEMA_REGISTRY_URL, "embedded");
+        v.put(LocalRun.SCHEMA_REGISTRY_URL, local.registryUrl);
         v.put(LocalRun.QUERY_URL, local.queryUrl());
         v.put(LocalRun.INTAKE_URL, local.intakeUrl());
         v.put(LocalRun.INTAKE_TOKEN, local.token);

@@ -28,18 +28,19 @@ final class DemoSummary {
     JsonNode awaitMetrics(int findings, Duration wait) throws IOException, InterruptedException {
         long until = System.nanoTime() + wait.toNanos();
         JsonNode last = null;
-        long previous = -1;
+        JsonNode previousRows = null;
         while (System.nanoTime() < until) {
             last = metrics();
             long captured = 0;
             for (JsonNode row : last.path("rows")) {
                 captured += row.path("captured").asLong();
             }
-            if (captured >= findings && captured == previous) {
+            // settled: every finding counted, and the rows did not change over a refresh interval
+            if (captured >= findings && last.path("rows").equals(previousRows)) {
                 return last;
             }
-            previous = captured;
-            Thread.sleep(2_000);
+            previousRows = last.path("rows");
+            Thread.sleep(2_500);
         }
         return last;
     }

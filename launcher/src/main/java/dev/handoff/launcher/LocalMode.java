@@ -11,17 +11,25 @@ import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.HandoffStreamsApp;
 import dev.handoff.streams.HandoffTopology;
 import dev.handoff.streams.StreamsSettings;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 
 /**
  * Everything of Handoff in one JVM, on its embedded default: a real in-process Kafka broker (KRaft), every topic,
@@ -31,9 +39,12 @@ import java.util.Map;
  */
 final class LocalMode implements AutoCloseable {
 
-    /** What to start. Ports of 0 pick free ones. */
-    record Options(String prefix, int partitions, int queryPort, int intakePort, int alertsPort, int alerterMetricsPort, boolean replayClock) {
+    /** What to start. Ports of 0 pick free ones; a null {@code dataDir} keeps everything in temporary directories. */
+    record Options(String prefix, int partitions, int queryPort, int intakePort, int alertsPort, int alerterMetricsPort, boolean replayClock,
+                   DataDir dataDir) {
     }
+
+    static final String STREAMS_APPLICATION_ID = "handoff-local-streams";
 
     final Options options;
     final LocalKafka kafka;
@@ -43,23 +54,29 @@ final class LocalMode implements AutoCloseable {
     final AlertInbox inbox;
     final Alerter alerter;
     final String token;
+    final String registryUrl;
     private final Path stateDir;
+    private final boolean temporaryState;
 
     private LocalMode(Options o) {
         this.options = o;
-        this.token = "local-" + random(16);
-        String ackSecret = random(24);
-        kafka = LocalKafka.start();
+        DataDir data = o.dataDir();
+        this.token = data == null ? "local-" + random(16) : data.token();
+        String ackSecret = data == null ? random(24) : data.ackSecret();
+        this.registryUrl = data == null ? SchemaRegistries.EMBEDDED : data.registryUrl();
+        this.temporaryState = data == null;
+        kafka = data == null ? LocalKafka.start() : LocalKafka.builder().dataDirectory(data.kafka()).start();
         try {
-            topics = new Topics(o.prefix(), o.partitions(), SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, "embedded")));
+            topics = new Topics(o.prefix(), o.partitions(), SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, registryUrl)));
             kafka.createTopics(topics.newTopics((short) 1));
             kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, o.partitions(), (short) 1)).toList());
 
             Map<String, String> s = new HashMap<>();
             s.put("bootstrap.servers", kafka.bootstrapServers());
-            s.put("application.id", "handoff-local-streams");
-            stateDir = Files.createTempDirectory("handoff-local-streams-");
+            s.put("application.id", STREAMS_APPLICATION_ID);
+            stateDir = data == null ? Files.createTempDirectory("handoff-local-streams-") : Files.createDirectories(data.streamsState());
             s.put("state.dir", stateDir.toString());
+            s.put(SchemaRegistries.URL_CONFIG, registryUrl);
             s.put(StreamsSettings.TOPIC_PREFIX, o.prefix());
             s.put(StreamsSettings.TOPIC_PARTITIONS, Integer.toString(o.partitions()));
             s.put(StreamsSettings.QUERY_HOST, "127.0.0.1");
@@ -77,6 +94,7 @@ final class LocalMode implements AutoCloseable {
             i.put("topic.prefix", o.prefix());
             i.put("intake.token.local-user", "ingest,acknowledge,read:" + token);
             i.put("intake.ack.secret", ackSecret);
+            i.put("schema.registry.url", registryUrl);
             intake = IntakeServer.start(IntakeSettings.from(i, Map.of()));
 
             inbox = new AlertInbox(o.alertsPort());
@@ -85,6 +103,7 @@ final class LocalMode implements AutoCloseable {
             a.put("topic.prefix", o.prefix());
             a.put("alerter.instance.id", "local");
             a.put("alerter.ack.secret", ackSecret);
+            a.put("schema.registry.url", registryUrl);
             a.put("alerter.ack.base-url", "http://localhost:" + intake.port());
             a.put("alerter.target.local.type", "webhook");
             a.put("alerter.target.local.url", inbox.url());
@@ -115,6 +134,34 @@ final class LocalMode implements AutoCloseable {
         return new LocalMode(options);
     }
 
+    /**
+     * Waits until the streams service has committed every input record (its group's committed offsets reach the
+     * read-committed end of every partition it reads, repartition topics included); returns whether it did in time.
+     */
+    boolean awaitStreamsCaughtUp(Duration wait) throws InterruptedException {
+        long until = System.nanoTime() + wait.toNanos();
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            while (System.nanoTime() < until) {
+                try {
+                    Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(STREAMS_APPLICATION_ID)
+                            .partitionsToOffsetAndMetadata().get();
+                    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                    committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+                    var ends = admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get();
+                    boolean caughtUp = !committed.isEmpty() && committed.entrySet().stream()
+                            .allMatch(e -> e.getValue() != null && e.getValue().offset() >= ends.get(e.getKey()).offset());
+                    if (caughtUp) {
+                        return true;
+                    }
+                } catch (ExecutionException e) {
+                    // the group is rebalancing or a partition is moving: ask again
+                }
+                Thread.sleep(500);
+            }
+        }
+        return false;
+    }
+
     String queryUrl() {
         return "http://localhost:" + streams.queryPort();
     }
@@ -140,7 +187,7 @@ final class LocalMode implements AutoCloseable {
         closeQuietly(intake);
         closeQuietly(streams);
         closeQuietly(kafka);
-        if (stateDir != null) {
+        if (stateDir != null && temporaryState) {
             try (var paths = Files.walk(stateDir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (IOException e) {

@@ -6,21 +6,26 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
-/** Runs {@code ./handoff} in-process with its standard output captured (and echoed, for the test report). */
-record CliRun(int exit, String out) {
+/** Runs {@code ./handoff} in-process with its standard output and error captured (and echoed, for the test report). */
+record CliRun(int exit, String out, String err) {
 
     static CliRun of(String... args) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream originalOut = System.out;
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         int exit;
         try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             exit = new CommandLine(new HandoffCli()).execute(args);
         } finally {
-            System.setOut(original);
+            System.setOut(originalOut);
+            System.setErr(originalErr);
         }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        original.print(out);
-        return new CliRun(exit, out);
+        CliRun run = new CliRun(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        originalOut.print(run.out);
+        originalErr.print(run.err);
+        return run;
     }
 }

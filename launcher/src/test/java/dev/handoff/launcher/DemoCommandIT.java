@@ -34,6 +34,39 @@ class DemoCommandIT {
     }
 
     @Test
+    void aDataDirIsReplayedIntoOnlyOnceAndNeverAfterAnInterruptedReplay(@org.junit.jupiter.api.io.TempDir java.nio.file.Path data)
+            throws java.io.IOException {
+        DataDir.open(data).replayStarted();
+        CliRun interrupted = CliRun.of("demo", "--once", "--data-dir", data.toString());
+        assertEquals(2, interrupted.exit());
+        assertTrue(interrupted.err().contains("replay into " + data + " was interrupted; remove the directory"), interrupted.err());
+
+        java.nio.file.Path used = data.resolve("used");
+        DataDir.open(used);
+        java.nio.file.Files.createDirectories(used.resolve("kafka"));
+        CliRun onRealData = CliRun.of("demo", "--once", "--data-dir", used.toString());
+        assertEquals(2, onRealData.exit());
+        assertTrue(onRealData.err().contains("holds the data of a --no-replay run"), onRealData.err());
+
+        java.nio.file.Files.writeString(data.resolve("a-file"), "x");
+        CliRun onFile = CliRun.of("demo", "--once", "--data-dir", data.resolve("a-file").toString());
+        assertEquals(2, onFile.exit());
+        assertTrue(onFile.err().contains("is a file, not a directory"), onFile.err());
+    }
+
+    @Test
+    void dataDirSecretsAreKeptAndPrivate(@org.junit.jupiter.api.io.TempDir java.nio.file.Path data) throws java.io.IOException {
+        DataDir first = DataDir.open(data.resolve("d"));
+        DataDir second = DataDir.open(data.resolve("d"));
+        assertEquals(first.token(), second.token());
+        assertEquals(first.ackSecret(), second.ackSecret());
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(data.resolve("d"))));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(data.resolve("d").resolve(DataDir.FILE))));
+    }
+
+    @Test
     void unknownOptionsAreRejectedWithUsage() {
         PrintStream originalErr = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
