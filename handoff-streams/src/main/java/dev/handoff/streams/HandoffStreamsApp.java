@@ -1,6 +1,7 @@
 package dev.handoff.streams;
 
 import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.kafka.KafkaClientSettings;
 import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.query.QueryServer;
 import dev.handoff.streams.query.QueryService;
@@ -66,8 +67,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
 
     /** Its own topics must have exactly as many partitions as the findings topics they are co-partitioned with. */
     private void declareInternalTopics() {
-        Properties admin = new Properties();
-        admin.put("bootstrap.servers", settings.get("bootstrap.servers"));
+        Properties admin = KafkaClientSettings.properties(KafkaClientSettings.of(settings.asMap()));
         try (Admin client = Admin.create(admin)) {
             for (String name : HandoffTopology.internalTopics(topics)) {
                 try {

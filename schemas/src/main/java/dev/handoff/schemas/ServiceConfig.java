@@ -15,7 +15,8 @@ import java.util.Properties;
  * How every Handoff service reads its settings: its defaults, then a properties file, then the environment.
  * {@code HANDOFF_INTAKE_PORT} sets {@code intake.port}: after the prefix, lower case, {@code _} for a dot and
  * {@code __} for a hyphen ({@code HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY} → {@code alerter.target.pd.routing-key});
- * {@code KAFKA_BOOTSTRAP_SERVERS} sets {@code bootstrap.servers}.
+ * {@code KAFKA_BOOTSTRAP_SERVERS} sets {@code bootstrap.servers}, and any {@code KAFKA_X_Y} sets {@code x.y}
+ * ({@code KAFKA_SECURITY_PROTOCOL}, {@code KAFKA_SASL_JAAS_CONFIG}; see {@link dev.handoff.schemas.kafka.KafkaClientSettings}).
  */
 public final class ServiceConfig {
 
@@ -29,8 +30,8 @@ public final class ServiceConfig {
         env.forEach((name, value) -> {
             if (name.startsWith("HANDOFF_")) {
                 v.put(name.substring("HANDOFF_".length()).toLowerCase(Locale.ROOT).replace("__", "-").replace('_', '.'), value);
-            } else if (name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
-                v.put("bootstrap.servers", value);
+            } else if (name.startsWith("KAFKA_")) {
+                v.put(name.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
             }
         });
         return v;

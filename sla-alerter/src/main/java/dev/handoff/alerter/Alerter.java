@@ -37,7 +37,7 @@ public final class Alerter implements AutoCloseable {
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         Topics topics = new Topics(settings.topicPrefix(), Topics.DEFAULT_PARTITIONS,
-                SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, settings.registryUrl())));
+                SchemaRegistries.fromConfig(settings.registry()));
         this.dispatcher = new Dispatcher(settings, topics, channels, registry, Clock.systemUTC());
         this.http = settings.metricsPort() < 0 ? null : metricsServer(settings.metricsPort());
     }

@@ -6,6 +6,8 @@ import dev.handoff.avro.BusinessCalendar;
 import dev.handoff.avro.ChannelType;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.schemas.ServiceConfig;
+import dev.handoff.schemas.kafka.KafkaClientSettings;
+import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.schemas.calendar.WorkCalendar;
 
 import java.net.InetAddress;
@@ -26,12 +28,13 @@ import java.util.TreeSet;
 
 /**
  * The alerter's configuration: defaults, then a properties file, then {@code HANDOFF_*} environment variables
- * ({@code HANDOFF_ALERTER_ACK_SECRET} → {@code alerter.ack.secret}) and {@code KAFKA_BOOTSTRAP_SERVERS}. Every
+ * ({@code HANDOFF_ALERTER_ACK_SECRET} → {@code alerter.ack.secret}) and {@code KAFKA_*} (Kafka client settings:
+ * {@code KAFKA_BOOTSTRAP_SERVERS}, {@code KAFKA_SECURITY_PROTOCOL}, ...; see {@link KafkaClientSettings}). Every
  * problem is reported at once, naming the key, so a bad file fails at start and not at the first alert.
  * A double underscore in a variable name stands for a hyphen ({@code HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY}).
  * The keys are listed in {@code docs/alerter.md}.
  */
-public record AlerterSettings(String bootstrapServers, String topicPrefix, String registryUrl, String instanceId, String groupId,
+public record AlerterSettings(Map<String, String> kafka, String topicPrefix, Map<String, String> registry, String instanceId, String groupId,
                               String ackSecret, String ackBaseUrl, Duration ackTtl,
                               Map<String, Target> targets, SmtpSettings smtp, List<Route> routes,
                               Duration digestInterval, Set<SeverityBand> digestBands, Set<SeverityBand> quietBands,
@@ -39,6 +42,15 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
                               Set<SeverityBand> unroutedBands, Duration retryInitial, Duration retryMax, int retryAttempts,
                               int breakerFailures, Duration breakerOpen, int targetConcurrency, Duration dedupRetention,
                               int metricsPort, boolean receiptAtRequestTime) {
+
+    /** {@code bootstrap.servers}; every Kafka connection setting (TLS, SASL) is in {@link #kafka()}. */
+    public String bootstrapServers() {
+        return kafka.get("bootstrap.servers");
+    }
+
+    public String registryUrl() {
+        return registry.get(SchemaRegistries.URL_CONFIG);
+    }
 
     /** What a route sends. */
     public enum Kind {
@@ -159,7 +171,7 @@ public record AlerterSettings(String bootstrapServers, String topicPrefix, Strin
                 problems.add("alerter.ack.secret must be at least 16 characters (the intake's intake.ack.secret)");
             }
             BusinessCalendar calendar = calendar();
-            AlerterSettings s = new AlerterSettings(v.get("bootstrap.servers"), v.get("topic.prefix"), v.get("schema.registry.url"),
+            AlerterSettings s = new AlerterSettings(KafkaClientSettings.of(v), v.get("topic.prefix"), SchemaRegistries.settingsIn(v),
                     v.get("alerter.instance.id"), v.get("alerter.group.id"), secret, v.get("alerter.ack.base-url"),
                     duration("alerter.ack.ttl"), targets, smtp, routes, duration("alerter.digest.interval"), bands("alerter.digest.bands"),
                     bands("alerter.quiet.bands"), calendar, duration("alerter.escalation.after"), integer("alerter.escalation.loops", 0),

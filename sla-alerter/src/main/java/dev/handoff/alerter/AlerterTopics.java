@@ -1,6 +1,7 @@
 package dev.handoff.alerter;
 
 import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.kafka.KafkaClientSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -47,9 +48,9 @@ public final class AlerterTopics {
      * the range assignor gives one instance the same partition of every input and of the schedule), and checks that
      * the inputs agree on that count. Returns the count.
      */
-    public static int ensure(String bootstrapServers, Topics topics) {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public static int ensure(Map<String, String> kafka, Topics topics) {
+        Properties p = KafkaClientSettings.properties(kafka);
+        String bootstrapServers = kafka.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
         List<String> inputs = List.of(topics.name(Topics.NOTIFY_REQUESTS), topics.name(Topics.ALERTS_SLA_BREACH),
                 topics.name(Topics.ALERTS_UNROUTED), topics.name(Topics.FINDINGS_STATE));
         try (Admin admin = Admin.create(p)) {

@@ -20,6 +20,7 @@ import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.calendar.WorkCalendar;
 import dev.handoff.schemas.kafka.CompactedTopicMirror;
+import dev.handoff.schemas.kafka.KafkaClientSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -164,18 +165,17 @@ public final class Dispatcher implements AutoCloseable {
         this.metrics = new AlerterMetrics(registry);
         this.deliveries = new Deliveries(channels, settings);
         this.pendingTopic = AlerterTopics.pending(topics);
-        this.pendingPartitions = AlerterTopics.ensure(settings.bootstrapServers(), topics);
+        this.pendingPartitions = AlerterTopics.ensure(settings.kafka(), topics);
         inputs.put(topics.name(Topics.NOTIFY_REQUESTS), Topics.NOTIFY_REQUESTS);
         inputs.put(topics.name(Topics.ALERTS_SLA_BREACH), Topics.ALERTS_SLA_BREACH);
         inputs.put(topics.name(Topics.ALERTS_UNROUTED), Topics.ALERTS_UNROUTED);
         inputs.put(topics.name(Topics.FINDINGS_STATE), Topics.FINDINGS_STATE);
-        this.owners = new CompactedTopicMirror<>(settings.bootstrapServers(), topics.name(Topics.OWNERS),
+        this.owners = new CompactedTopicMirror<>(KafkaClientSettings.properties(settings.kafka()), topics.name(Topics.OWNERS),
                 topics.valueSerde(Topics.OWNERS).deserializer(), Owner::getOwnerId, Integer.MAX_VALUE, "handoff-alerter-owners");
-        this.teams = new CompactedTopicMirror<>(settings.bootstrapServers(), topics.name(Topics.TEAMS),
+        this.teams = new CompactedTopicMirror<>(KafkaClientSettings.properties(settings.kafka()), topics.name(Topics.TEAMS),
                 topics.valueSerde(Topics.TEAMS).deserializer(), Team::getTeamId, Integer.MAX_VALUE, "handoff-alerter-teams");
 
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        Properties c = KafkaClientSettings.properties(settings.kafka());
         c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, settings.instanceId());
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -184,8 +184,7 @@ public final class Dispatcher implements AutoCloseable {
         c.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
         this.consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer());
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        Properties p = KafkaClientSettings.properties(settings.kafka());
         // Stable per instance: a restarted instance fences its predecessor's open transaction at once.
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "handoff-alerter-" + settings.instanceId());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");

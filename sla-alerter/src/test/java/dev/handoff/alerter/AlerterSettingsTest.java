@@ -51,11 +51,14 @@ class AlerterSettingsTest {
     @Test
     void environmentOverridesTheFileAndQuietHoursFollowTheOwnersZone() {
         AlerterSettings s = AlerterSettings.from(Map.of("alerter.calendar.zone", "Europe/Berlin"),
-                Map.of("HANDOFF_ALERTER_ESCALATION_LOOPS", "3", "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092",
-                        "HANDOFF_ALERTER_TARGET_PD_TYPE", "pagerduty", "HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY", "secret-from-env"));
+                Map.of("HANDOFF_ALERTER_ESCALATION_LOOPS", "3", "KAFKA_BOOTSTRAP_SERVERS", "kafka:9092", "KAFKA_SECURITY_PROTOCOL", "SSL",
+                        "HANDOFF_ALERTER_TARGET_PD_TYPE", "pagerduty", "HANDOFF_ALERTER_TARGET_PD_ROUTING__KEY", "secret-from-env",
+                        "HANDOFF_SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "alerter:pw"));
         assertEquals("secret-from-env", s.targets().get("pd").routingKey(), "a double underscore is a hyphen");
         assertEquals(3, s.escalationLoops());
         assertEquals("kafka:9092", s.bootstrapServers());
+        assertEquals("SSL", s.kafka().get("security.protocol"), "Kafka TLS/SASL settings reach the alerter's clients");
+        assertEquals("alerter:pw", s.registry().get("schema.registry.basic.auth.user.info"), "and registry credentials its registry client");
         Instant monday0830Utc = Instant.parse("2026-11-23T08:30:00Z");
         assertTrue(s.calendarFor(null).isWorkingTime(monday0830Utc), "09:30 in Berlin");
         assertFalse(s.calendarFor("America/New_York").isWorkingTime(monday0830Utc), "03:30 in New York");

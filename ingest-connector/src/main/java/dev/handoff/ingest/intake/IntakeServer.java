@@ -23,6 +23,7 @@ import dev.handoff.schemas.AckLinks;
 import dev.handoff.schemas.LifecycleCommands;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.kafka.CompactedTopicMirror;
+import dev.handoff.schemas.kafka.KafkaClientSettings;
 import dev.handoff.schemas.registry.SchemaRegistries;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -90,10 +91,10 @@ public final class IntakeServer implements AutoCloseable {
     private IntakeServer(IntakeSettings settings) {
         this.settings = settings;
         this.topics = new Topics(settings.topicPrefix(), Topics.DEFAULT_PARTITIONS,
-                SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, settings.registryUrl())));
+                SchemaRegistries.fromConfig(settings.registry()));
         this.ackLinks = settings.ackSecret() == null ? null : new AckLinks(settings.ackSecret());
         this.producer = newProducer();
-        this.receipts = new CompactedTopicMirror<>(settings.bootstrapServers(), topics.name(Topics.INTAKE_RECEIPTS),
+        this.receipts = new CompactedTopicMirror<>(KafkaClientSettings.properties(settings.kafka()), topics.name(Topics.INTAKE_RECEIPTS),
                 topics.valueSerde(Topics.INTAKE_RECEIPTS).deserializer(), ReportReceipt::getReportId, settings.receiptsRemembered(),
                 "handoff-intake-receipts");
         this.app = Javalin.create(cfg -> {
@@ -109,7 +110,7 @@ public final class IntakeServer implements AutoCloseable {
     public static IntakeServer start(IntakeSettings settings) {
         IntakeServer server = new IntakeServer(settings);
         server.app.start(settings.port());
-        log.info("intake listening on port {}, producing to {}", server.app.port(), settings.bootstrapServers());
+        log.info("intake listening on port {}, producing to {}", server.app.port(), KafkaClientSettings.describe(settings.kafka()));
         return server;
     }
 
@@ -519,8 +520,7 @@ public final class IntakeServer implements AutoCloseable {
     }
 
     private KafkaProducer<String, byte[]> newProducer() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        Properties p = KafkaClientSettings.properties(settings.kafka());
         p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "handoff-intake-" + UUID.randomUUID());
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");

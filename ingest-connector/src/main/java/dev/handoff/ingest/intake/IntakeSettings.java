@@ -2,6 +2,8 @@ package dev.handoff.ingest.intake;
 
 import dev.handoff.ingest.parse.ParseLimits;
 import dev.handoff.schemas.ServiceConfig;
+import dev.handoff.schemas.kafka.KafkaClientSettings;
+import dev.handoff.schemas.registry.SchemaRegistries;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -16,8 +18,17 @@ import java.util.TreeMap;
  * {@code intake.token.<actor id>=<role>[,<role>…]:<secret>}, roles {@code ingest}, {@code acknowledge},
  * {@code read}, {@code admin}; the actor id is recorded on the commands that caller sends.
  */
-public record IntakeSettings(int port, String bootstrapServers, String topicPrefix, String registryUrl, Map<String, Caller> tokens,
+public record IntakeSettings(int port, Map<String, String> kafka, String topicPrefix, Map<String, String> registry, Map<String, Caller> tokens,
                              String ackSecret, Duration ackTtl, ParseLimits limits, int receiptsRemembered) {
+
+    /** {@code bootstrap.servers}; every Kafka connection setting (TLS, SASL) is in {@link #kafka()}. */
+    public String bootstrapServers() {
+        return kafka.get("bootstrap.servers");
+    }
+
+    public String registryUrl() {
+        return registry.get(dev.handoff.schemas.registry.SchemaRegistries.URL_CONFIG);
+    }
 
     public enum Role { INGEST, ACKNOWLEDGE, READ, ADMIN }
 
@@ -70,8 +81,8 @@ public record IntakeSettings(int port, String bootstrapServers, String topicPref
             }
         });
         try {
-            return new IntakeSettings(Integer.parseInt(v.get("intake.port").trim()), v.get("bootstrap.servers"), v.get("topic.prefix"),
-                    v.get("schema.registry.url"), Map.copyOf(tokens), v.get("intake.ack.secret"), Duration.parse(v.get("intake.ack.ttl").trim()),
+            return new IntakeSettings(Integer.parseInt(v.get("intake.port").trim()), KafkaClientSettings.of(v), v.get("topic.prefix"),
+                    SchemaRegistries.settingsIn(v), Map.copyOf(tokens), v.get("intake.ack.secret"), Duration.parse(v.get("intake.ack.ttl").trim()),
                     new ParseLimits(Long.parseLong(v.get("ingest.limit.bytes").trim()), Integer.parseInt(v.get("ingest.limit.depth").trim()),
                             Integer.parseInt(v.get("ingest.limit.string").trim()), Integer.parseInt(v.get("ingest.limit.findings").trim())),
                     positive("intake.receipts.remembered", v.get("intake.receipts.remembered")));

@@ -49,9 +49,10 @@ public final class CompactedTopicMirror<V> implements AutoCloseable {
     private volatile String problem;
 
     /**
+     * @param connection how to reach Kafka ({@link KafkaClientSettings#of}); copied, not changed
      * @param keyOf the key a value is kept under (usually the record key; for values that carry their own id, that id)
      */
-    public CompactedTopicMirror(String bootstrapServers, String topic, Deserializer<V> deserializer, Function<V, String> keyOf,
+    public CompactedTopicMirror(Properties connection, String topic, Deserializer<V> deserializer, Function<V, String> keyOf,
                                 int capacity, String clientId) {
         this.topic = topic;
         this.deserializer = deserializer;
@@ -63,7 +64,7 @@ public final class CompactedTopicMirror<V> implements AutoCloseable {
             }
         });
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.putAll(connection);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");

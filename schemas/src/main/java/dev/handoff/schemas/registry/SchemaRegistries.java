@@ -75,6 +75,20 @@ public final class SchemaRegistries {
                 + " use " + ACCEPTED_FORMS + ", or leave it unset for the embedded registry");
     }
 
+    /**
+     * The registry settings among a service's settings: {@value #URL_CONFIG}, every {@code schema.registry.*} key and
+     * {@value #BASIC_AUTH_USER_INFO_CONFIG}, for {@link #fromConfig}.
+     */
+    public static Map<String, String> settingsIn(Map<String, String> settings) {
+        Map<String, String> registry = new java.util.TreeMap<>();
+        settings.forEach((k, v) -> {
+            if (v != null && (k.startsWith("schema.registry.") || k.equals(BASIC_AUTH_USER_INFO_CONFIG))) {
+                registry.put(k, v);
+            }
+        });
+        return java.util.Collections.unmodifiableMap(registry);
+    }
+
     /** The in-memory embedded registry shared by this JVM. */
     public static EmbeddedSchemaRegistry embedded() {
         EmbeddedSchemaRegistry registry = inMemory;
