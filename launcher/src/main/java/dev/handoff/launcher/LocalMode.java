@@ -58,21 +58,23 @@ final class LocalMode implements AutoCloseable {
     private final Path stateDir;
     private final boolean temporaryState;
 
-    private LocalMode(Options o) {
+    private LocalMode(Options o, LocalKafka broker, Map<String, String> kafkaClient) {
         this.options = o;
         DataDir data = o.dataDir();
         this.token = data == null ? "local-" + random(16) : data.token();
         String ackSecret = data == null ? random(24) : data.ackSecret();
         this.registryUrl = data == null ? SchemaRegistries.EMBEDDED : data.registryUrl();
         this.temporaryState = data == null;
-        kafka = data == null ? LocalKafka.start() : LocalKafka.builder().dataDirectory(data.kafka()).start();
+        kafka = broker != null ? broker : data == null ? LocalKafka.start() : LocalKafka.builder().dataDirectory(data.kafka()).start();
+        // How the services reach Kafka: the broker's plain listener, or the settings given (a SASL listener in tests).
+        Map<String, String> client = kafkaClient != null ? kafkaClient : Map.of("bootstrap.servers", kafka.bootstrapServers());
         try {
             topics = new Topics(o.prefix(), o.partitions(), SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, registryUrl)));
             kafka.createTopics(topics.newTopics((short) 1));
             kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, o.partitions(), (short) 1)).toList());
 
             Map<String, String> s = new HashMap<>();
-            s.put("bootstrap.servers", kafka.bootstrapServers());
+            s.putAll(client);
             s.put("application.id", STREAMS_APPLICATION_ID);
             stateDir = data == null ? Files.createTempDirectory("handoff-local-streams-") : Files.createDirectories(data.streamsState());
             s.put("state.dir", stateDir.toString());
@@ -90,7 +92,7 @@ final class LocalMode implements AutoCloseable {
 
             Map<String, String> i = new HashMap<>();
             i.put("intake.port", Integer.toString(o.intakePort()));
-            i.put("bootstrap.servers", kafka.bootstrapServers());
+            i.putAll(client);
             i.put("topic.prefix", o.prefix());
             i.put("intake.token.local-user", "ingest,acknowledge,read:" + token);
             i.put("intake.ack.secret", ackSecret);
@@ -99,7 +101,7 @@ final class LocalMode implements AutoCloseable {
 
             inbox = new AlertInbox(o.alertsPort());
             Map<String, String> a = new HashMap<>();
-            a.put("bootstrap.servers", kafka.bootstrapServers());
+            a.putAll(client);
             a.put("topic.prefix", o.prefix());
             a.put("alerter.instance.id", "local");
             a.put("alerter.ack.secret", ackSecret);
@@ -131,7 +133,12 @@ final class LocalMode implements AutoCloseable {
     }
 
     static LocalMode start(Options options) {
-        return new LocalMode(options);
+        return new LocalMode(options, null, null);
+    }
+
+    /** On a broker started by the caller (and closed with this), the services reaching it with {@code kafkaClient}. */
+    static LocalMode on(LocalKafka kafka, Options options, Map<String, String> kafkaClient) {
+        return new LocalMode(options, kafka, kafkaClient);
     }
 
     /**

@@ -60,12 +60,14 @@ public final class LocalKafka implements AutoCloseable {
     private final Path baseDirectory;
     private final String bootstrapServers;
     private final boolean persistent;
+    private final String saslBootstrapServers;
 
-    private LocalKafka(AutoCloseable server, Path baseDirectory, String bootstrapServers, boolean persistent) {
+    private LocalKafka(AutoCloseable server, Path baseDirectory, String bootstrapServers, boolean persistent, String saslBootstrapServers) {
         this.server = server;
         this.baseDirectory = baseDirectory;
         this.bootstrapServers = bootstrapServers;
         this.persistent = persistent;
+        this.saslBootstrapServers = saslBootstrapServers;
     }
 
     /** Starts a broker with the default settings. */
@@ -80,6 +82,17 @@ public final class LocalKafka implements AutoCloseable {
     /** The {@code bootstrap.servers} value for clients of this broker. */
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /**
+     * The {@code bootstrap.servers} of the SASL_PLAINTEXT listener (mechanism PLAIN) that {@link Builder#saslPlain} adds;
+     * the plain listener of {@link #bootstrapServers()} stays open beside it.
+     */
+    public String saslBootstrapServers() {
+        if (saslBootstrapServers == null) {
+            throw new IllegalStateException("this broker has no SASL listener: start it with LocalKafka.builder().saslPlain(users)");
+        }
+        return saslBootstrapServers;
     }
 
     /** Client properties with {@code bootstrap.servers} set, a fresh copy on each call. */
@@ -203,12 +216,12 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
-    /** A started broker on kept data; package-private for {@link PersistentBroker}. */
-    static LocalKafka persistent(AutoCloseable server, Path directory, String bootstrapServers) {
-        return new LocalKafka(server, directory, bootstrapServers, true);
+    /** A started {@link PersistentBroker}; package-private for it. */
+    static LocalKafka ofRaftServer(AutoCloseable server, Path directory, String bootstrapServers, boolean keep, String saslBootstrapServers) {
+        return new LocalKafka(server, directory, bootstrapServers, keep, saslBootstrapServers);
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
@@ -231,8 +244,22 @@ public final class LocalKafka implements AutoCloseable {
         private int defaultPartitions = 1;
         private boolean warmUp = true;
         private Path dataDirectory;
+        private Map<String, String> saslUsers;
 
         private Builder() {
+        }
+
+        /**
+         * Add a SASL_PLAINTEXT listener with mechanism PLAIN and these users (name to password), at
+         * {@link LocalKafka#saslBootstrapServers()}; for tests of the services' Kafka security settings. Runs the
+         * {@code KafkaRaftServer} flavour (on a temporary directory unless {@link #dataDirectory} is set too).
+         */
+        public Builder saslPlain(Map<String, String> users) {
+            if (users.isEmpty()) {
+                throw new IllegalArgumentException("saslPlain needs at least one user");
+            }
+            this.saslUsers = new TreeMap<>(users);
+            return this;
         }
 
         /**
@@ -266,10 +293,10 @@ public final class LocalKafka implements AutoCloseable {
         }
 
         public LocalKafka start() {
-            if (dataDirectory != null) {
+            if (dataDirectory != null || saslUsers != null) {
                 Map<String, String> props = defaults();
                 props.putAll(brokerProperties);
-                LocalKafka kafka = PersistentBroker.start(dataDirectory, props);
+                LocalKafka kafka = PersistentBroker.start(dataDirectory, props, saslUsers);
                 if (warmUp) {
                     kafka.warmUp();
                 }
@@ -303,7 +330,7 @@ public final class LocalKafka implements AutoCloseable {
                 cluster.startup();
                 cluster.waitForReadyBrokers();
                 KafkaClusterTestKit testKit = cluster;
-                LocalKafka kafka = new LocalKafka(testKit::close, base, testKit.bootstrapServers(), false);
+                LocalKafka kafka = new LocalKafka(testKit::close, base, testKit.bootstrapServers(), false, null);
                 if (warmUp) {
                     kafka.warmUp();
                 }

@@ -27,8 +27,9 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The kept-data flavour of {@link LocalKafka}: one {@link KafkaRaftServer} in combined mode (broker and controller,
- * node 1, a static one-voter quorum) on a directory it formats once. The directory holds:
+ * The {@link KafkaRaftServer} flavour of {@link LocalKafka}, for kept data and for a SASL listener: one server in
+ * combined mode (broker and controller, node 1, a static one-voter quorum) on a directory it formats once. The
+ * directory holds:
  * <ul>
  *   <li>{@code logs/}: the metadata log and every partition, as Kafka lays them out;</li>
  *   <li>{@value #STATE_FILE}: the cluster id and the last ports, so a restart answers where it did before.</li>
@@ -46,7 +47,30 @@ final class PersistentBroker {
     private PersistentBroker() {
     }
 
-    static LocalKafka start(Path directory, Map<String, String> brokerDefaults) {
+    /**
+     * @param directory where to keep the data, or null for a temporary directory removed on close
+     * @param saslUsers users of an added SASL_PLAINTEXT listener (mechanism PLAIN), or null for none
+     */
+    static LocalKafka start(Path directory, Map<String, String> brokerDefaults, Map<String, String> saslUsers) {
+        boolean keep = directory != null;
+        if (!keep) {
+            try {
+                directory = Files.createTempDirectory("handoff-local-kafka-");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a data directory for the local Kafka broker", e);
+            }
+        }
+        try {
+            return start(directory, brokerDefaults, saslUsers, keep);
+        } catch (RuntimeException e) {
+            if (!keep) {
+                LocalKafka.deleteQuietly(directory);
+            }
+            throw e;
+        }
+    }
+
+    private static LocalKafka start(Path directory, Map<String, String> brokerDefaults, Map<String, String> saslUsers, boolean keep) {
         long started = System.nanoTime();
         Path logs = directory.resolve("logs");
         Path stateFile = directory.resolve(STATE_FILE);
@@ -75,15 +99,27 @@ final class PersistentBroker {
         if (controllerPort == brokerPort) {
             controllerPort = port(null);
         }
+        int saslPort = saslUsers == null ? -1 : port(state.getProperty("sasl.port"));
+        while (saslPort == brokerPort || saslPort == controllerPort) {
+            saslPort = port(null);
+        }
 
         Properties props = new Properties();
         props.putAll(brokerDefaults);
         props.put("process.roles", "broker,controller");
         props.put("node.id", Integer.toString(NODE_ID));
         props.put("controller.quorum.voters", NODE_ID + "@localhost:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://localhost:" + brokerPort + "," + CONTROLLER_LISTENER + "://localhost:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://localhost:" + brokerPort);
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        String sasl = saslUsers == null ? "" : ",SASL_PLAINTEXT://localhost:" + saslPort;
+        props.put("listeners", "PLAINTEXT://localhost:" + brokerPort + "," + CONTROLLER_LISTENER + "://localhost:" + controllerPort + sasl);
+        props.put("advertised.listeners", "PLAINTEXT://localhost:" + brokerPort + sasl);
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT"
+                + (saslUsers == null ? "" : ",SASL_PLAINTEXT:SASL_PLAINTEXT"));
+        if (saslUsers != null) {
+            StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+            saslUsers.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+            props.put("sasl.enabled.mechanisms", "PLAIN");
+            props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
+        }
         props.put("controller.listener.names", CONTROLLER_LISTENER);
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("log.dirs", logs.toString());
@@ -96,6 +132,9 @@ final class PersistentBroker {
         state.setProperty("cluster.id", clusterId);
         state.setProperty("broker.port", Integer.toString(brokerPort));
         state.setProperty("controller.port", Integer.toString(controllerPort));
+        if (saslUsers != null) {
+            state.setProperty("sasl.port", Integer.toString(saslPort));
+        }
         try (OutputStream out = Files.newOutputStream(stateFile)) {
             state.store(out, "Handoff local Kafka broker: cluster id and last ports; the data is in logs/");
         } catch (IOException e) {
@@ -112,9 +151,11 @@ final class PersistentBroker {
             throw new IllegalStateException("local Kafka broker on " + directory + " failed to start" + hint + ": " + e, e);
         }
         String bootstrap = "localhost:" + brokerPort;
-        log.info("local Kafka broker {} up at {} in {} ms ({} data in {})", MetadataVersion.latestProduction(), bootstrap,
-                Duration.ofNanos(System.nanoTime() - started).toMillis(), formatted ? "kept" : "new", directory);
-        return LocalKafka.persistent(() -> stop(server), directory, bootstrap);
+        String saslBootstrap = saslUsers == null ? null : "localhost:" + saslPort;
+        log.info("local Kafka broker {} up at {}{} in {} ms ({} data in {})", MetadataVersion.latestProduction(), bootstrap,
+                saslUsers == null ? "" : " and SASL_PLAINTEXT " + saslBootstrap, Duration.ofNanos(System.nanoTime() - started).toMillis(),
+                formatted ? "kept" : "new", directory);
+        return LocalKafka.ofRaftServer(() -> stop(server), directory, bootstrap, keep, saslBootstrap);
     }
 
     private static void stop(KafkaRaftServer server) {

@@ -24,7 +24,14 @@ public final class IntakeMain {
             System.err.println("handoff intake: no intake.token.<actor>=<roles>:<secret> configured; every request would be refused");
             System.exit(2);
         }
-        IntakeServer server = IntakeServer.start(settings);
+        IntakeServer server;
+        try {
+            server = IntakeServer.start(settings);
+        } catch (IllegalStateException e) {
+            System.err.println("handoff intake: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

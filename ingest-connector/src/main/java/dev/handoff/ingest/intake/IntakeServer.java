@@ -93,7 +93,12 @@ public final class IntakeServer implements AutoCloseable {
         this.topics = new Topics(settings.topicPrefix(), Topics.DEFAULT_PARTITIONS,
                 SchemaRegistries.fromConfig(settings.registry()));
         this.ackLinks = settings.ackSecret() == null ? null : new AckLinks(settings.ackSecret());
-        this.producer = newProducer();
+        try {
+            this.producer = newProducer();
+        } catch (KafkaException e) {
+            throw new IllegalStateException("the intake cannot produce to Kafka at " + settings.bootstrapServers() + ": " + e.getMessage()
+                    + " (check bootstrap.servers and the security settings: security.protocol, sasl.*, ssl.*)", e);
+        }
         this.receipts = new CompactedTopicMirror<>(KafkaClientSettings.properties(settings.kafka()), topics.name(Topics.INTAKE_RECEIPTS),
                 topics.valueSerde(Topics.INTAKE_RECEIPTS).deserializer(), ReportReceipt::getReportId, settings.receiptsRemembered(),
                 "handoff-intake-receipts");
