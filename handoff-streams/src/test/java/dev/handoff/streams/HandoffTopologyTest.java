@@ -229,6 +229,19 @@ class HandoffTopologyTest {
     }
 
     @Test
+    void theAcknowledgersNoteIsOnTheAcknowledgedEntryOfTheAuditTrail() {
+        registerPaymentsTeam(true);
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(f);
+        activity.readValuesToList();
+        command(LifecycleCommand.newBuilder(Fixtures.command(f.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plusSeconds(600)))
+                .setNote("taking it: patch in sprint 48").build());
+        FindingActivity acknowledged = activity.readValuesToList().stream().filter(a -> a.getKind() == ActivityKind.ACKNOWLEDGED)
+                .findFirst().orElseThrow();
+        assertEquals("taking it: patch in sprint 48", acknowledged.getNote());
+    }
+
+    @Test
     void triageWithoutAnExplicitAckInfersTheAckAndTagsAckAmbiguity() {
         registerPaymentsTeam(true);
         FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);

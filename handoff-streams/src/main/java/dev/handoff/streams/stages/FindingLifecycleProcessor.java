@@ -664,7 +664,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         Instant t = c.getEventTime();
         String actor = c.getActor().getId();
         switch (c.getKind()) {
-            case ACKNOWLEDGE -> acknowledge(s, cause, out, false);
+            case ACKNOWLEDGE -> acknowledge(s, cause, out, false, c.getNote());
             case ENTER_TRIAGE -> {
                 inferAckIfMissing(s, cause, out);
                 s.setTriagedAt(t).setStatus(FindingStatus.TRIAGED);
@@ -714,7 +714,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     }
 
     /** Stage 5. An acknowledgement by someone other than the routed owner first reassigns the finding to them. */
-    private void acknowledge(FindingState.Builder s, Cause cause, Emits out, boolean inferred) {
+    private void acknowledge(FindingState.Builder s, Cause cause, Emits out, boolean inferred, String note) {
         String actor = cause.actor().getId();
         if (!actor.equals(s.getOwnerId())) {
             reassign(s, cause, out, actor, null, "acknowledged by " + actor + " instead of the routed owner");
@@ -725,7 +725,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             s.setStatus(FindingStatus.ACKNOWLEDGED);
         }
         out.activity(inferred ? ActivityKind.ACK_INFERRED : ActivityKind.ACKNOWLEDGED, Stage.ACKNOWLEDGEMENT, s,
-                a -> a.setOwnerId(actor).setFromStatus(from).setToStatus(s.getStatus()));
+                a -> a.setOwnerId(actor).setFromStatus(from).setToStatus(s.getStatus()).setNote(note));
         setRemediationDeadline(s, clockFor(s.getTeamId()));
         leaveUnrouted(s, cause, out, null);
         clearDependencies(s.getFindingId());
@@ -736,7 +736,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             return;
         }
         addModes(s, out, Set.of(FailureMode.ACK_AMBIGUITY), "no explicit acknowledgement before this transition");
-        acknowledge(s, cause, out, true);
+        acknowledge(s, cause, out, true, null);
     }
 
     private void reassign(FindingState.Builder s, Cause cause, Emits out, String toOwner, String toTeam, String note) {
