@@ -3,12 +3,14 @@ package dev.handoff.local;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -32,6 +34,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,15 +146,25 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every partition of {@code names} answers a ListOffsets request. That request is served by the
+     * partition's leader replica, so it succeeds only once the broker acts as leader, not merely when the metadata
+     * says so: a producer that writes in between gets NOT_LEADER_OR_FOLLOWER, and an idempotent producer whose first
+     * batch is refused that way while a later one is taken loses the first batch to OUT_OF_ORDER_SEQUENCE.
+     */
     private static void awaitTopics(Admin admin, List<String> names) {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
         while (true) {
             try {
-                admin.describeTopics(names).allTopicNames().get();
+                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                admin.describeTopics(names).allTopicNames().get().forEach((name, d) ->
+                        d.partitions().forEach(p -> partitions.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
+                admin.listOffsets(partitions).all().get();
                 return;
             } catch (ExecutionException e) {
                 if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("topics " + names + " were created but are not visible after 60 s", e.getCause());
+                    throw new IllegalStateException("topics " + names + " were created but their partitions have no working leader after 60 s",
+                            e.getCause());
                 }
                 pause(Duration.ofMillis(50));
             } catch (InterruptedException e) {

@@ -85,6 +85,12 @@ public final class IntakeServer implements AutoCloseable {
     private final Javalin app;
     private final Object producing = new Object();
     private KafkaProducer<String, byte[]> producer;
+    /**
+     * One transactional id for the life of this intake, kept when a broken producer is replaced: the replacement's
+     * initTransactions then aborts the transaction its predecessor left open at once. With a new id the open
+     * transaction would hold back every read_committed reader of the topic until the broker timed it out (60 s).
+     */
+    private final String transactionalId = "handoff-intake-" + UUID.randomUUID();
     /** Receipts of accepted reports, from the compacted intake.receipts topic: retries are answered from them. */
     private final CompactedTopicMirror<ReportReceipt> receipts;
 
@@ -526,7 +532,7 @@ public final class IntakeServer implements AutoCloseable {
 
     private KafkaProducer<String, byte[]> newProducer() {
         Properties p = KafkaClientSettings.properties(settings.kafka());
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "handoff-intake-" + UUID.randomUUID());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
