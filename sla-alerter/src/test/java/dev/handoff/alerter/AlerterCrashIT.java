@@ -168,6 +168,8 @@ class AlerterCrashIT {
         long refMillis = millisSince(t0);
         ref.destroy();
         assertTrue(ref.waitFor(30, TimeUnit.SECONDS), "the reference alerter did not stop on SIGTERM");
+        // A static member stays in the group when it merely closes; a clean stop must leave, so others take over at once.
+        assertEquals(List.of(), reference.groupMembers(), "the cleanly stopped alerter left its consumer group");
 
         // 2. The same input, killed with SIGKILL once a quarter of it has arrived, then started again.
         long t1 = System.nanoTime();
@@ -447,6 +449,15 @@ class AlerterCrashIT {
             schedule().values().stream().filter(j -> j.type() == Job.Type.DELIVERY && j.inflight())
                     .forEach(j -> out.get(j.target()).add(j.alert().idempotencyKey()));
             return out;
+        }
+
+        /** The members of this run's consumer group, by group instance id. */
+        List<String> groupMembers() throws Exception {
+            String group = "alerter-" + prefix;
+            try (Admin admin = Admin.create(kafka.clientProperties())) {
+                return admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get(10, TimeUnit.SECONDS).members().stream()
+                        .map(m -> m.groupInstanceId().orElse(m.consumerId())).toList();
+            }
         }
 
         String scheduleSummary() {
