@@ -363,6 +363,19 @@ class HandoffTopologyTest {
         assertTrue(deadletter.isEmpty());
     }
 
+    /** A reference record keyed by another id than its own would be stored under one and indexed under the other. */
+    @Test
+    void aReferenceRecordKeyedByAnotherIdIsDeadLetteredFromItsOwnTopicAndNotApplied() {
+        pipe(Topics.ASSETS, "api-old", Fixtures.asset("api", IMAGE, "u-ana", "payments"));
+        DeadLetter dl = deadletter.readValue();
+        assertEquals(DeadLetterKind.VALIDATION, dl.getErrorKind());
+        assertEquals(topics.name(Topics.ASSETS), dl.getOriginalTopic(), "dead-lettered at the fan-out, before it is copied to every partition");
+        assertTrue(dl.getReason().contains("record key 'api-old' differs from asset_id 'api'"), dl.getReason());
+        KeyValueStore<String, Asset> assets = driver.getKeyValueStore(StoreNames.ASSETS);
+        assertNull(assets.get("api-old"));
+        assertNull(assets.get("api"));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void registerPaymentsTeam(boolean ownerActive) {
