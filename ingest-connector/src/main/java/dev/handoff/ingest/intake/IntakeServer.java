@@ -409,7 +409,7 @@ public final class IntakeServer implements AutoCloseable {
         String type = Optional.ofNullable(ctx.contentType()).orElse("");
         InputStream in;
         if (type.startsWith("multipart/form-data")) {
-            UploadedFile file = ctx.uploadedFile("file");
+            UploadedFile file = uploadedFile(ctx);
             if (file == null) {
                 throw new Problem(400, "a multipart upload needs the report in a part named 'file'");
             }
@@ -436,6 +436,24 @@ public final class IntakeServer implements AutoCloseable {
             throw new Problem(400, "the request has no report in its body");
         }
         return HexFormat.of().formatHex(sha.digest(), 0, 16);
+    }
+
+    /** The multipart part 'file', or null; a body Jetty cannot read as multipart is the client's mistake, said as such. */
+    private UploadedFile uploadedFile(Context ctx) {
+        try {
+            return ctx.uploadedFile("file");
+        } catch (Exception e) { // Javalin (Kotlin) rethrows Jetty's IOException undeclared
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String why = String.valueOf(root.getMessage());
+            if (why.toLowerCase(java.util.Locale.ROOT).contains("exceeds max")) {
+                throw new Problem(413, "the report is larger than the limit of " + settings.limits().maxBytes() + " bytes (ingest.limit.bytes)");
+            }
+            throw new Problem(400, "the multipart/form-data body cannot be read (" + why + "): send the report in a part named 'file'"
+                    + " between the boundaries the Content-Type header names, or as the raw body");
+        }
     }
 
     private static Optional<ReportFormat> format(String name) {

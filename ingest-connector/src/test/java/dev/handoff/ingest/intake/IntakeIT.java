@@ -191,6 +191,24 @@ class IntakeIT {
         assertEquals(413, big.status(), big.body());
     }
 
+    /** Jetty's multipart reader fails on a body cut short or without its boundary; that is a bad request, not the intake's error. */
+    @Test
+    void aMultipartBodyThatCannotBeReadIsA400SayingSo() throws Exception {
+        byte[] report = corpus("trivy/scheme_2_many_vulns.json");
+        byte[] whole = ("--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"trivy.json\"\r\n\r\n"
+                + new String(report, java.nio.charset.StandardCharsets.UTF_8) + "\r\n--b0undary--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Answer ok = post("/v1/reports?source=multipart-test", CI, whole, Map.of("Content-Type", "multipart/form-data; boundary=b0undary"));
+        assertEquals(202, ok.status(), ok.body());
+        for (Map.Entry<String, byte[]> bad : Map.of(
+                "multipart/form-data; boundary=b0undary", java.util.Arrays.copyOf(whole, whole.length / 2),
+                "multipart/form-data; boundary=another", whole,
+                "multipart/form-data", whole).entrySet()) {
+            Answer r = post("/v1/reports?source=multipart-test-bad", CI, bad.getValue(), Map.of("Content-Type", bad.getKey()));
+            assertEquals(400, r.status(), bad.getKey() + ": " + r.body());
+            assertTrue(r.json().path("error").asText().contains("multipart/form-data body cannot be read"), r.body());
+        }
+    }
+
     @Test
     void aReportTheBrokerRejectsHalfwayLandsNotAtAll() throws Exception {
         StringBuilder csv = new StringBuilder("title,severity,host,description\n");
