@@ -31,6 +31,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -69,6 +70,12 @@ public final class IntakeServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IntakeServer.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Duration RECEIPTS_WAIT = Duration.ofSeconds(10);
+    /**
+     * Largest finding record (key and value) the intake sends: the producer's max.request.size (1 MiB, the default it
+     * is built with) less room for the record and batch headers. A larger one would fail the transaction in the
+     * producer; checked first, it is the report's fault, said as such (413), not Kafka's (503, "retry").
+     */
+    static final int MAX_RECORD_BYTES = 1024 * 1024 - 512;
     private static final Map<String, CommandKind> ACTIONS = Map.ofEntries(
             Map.entry("acknowledge", CommandKind.ACKNOWLEDGE), Map.entry("triage", CommandKind.ENTER_TRIAGE),
             Map.entry("start", CommandKind.START_WORK), Map.entry("resolve", CommandKind.RESOLVE),
@@ -235,7 +242,14 @@ public final class IntakeServer implements AutoCloseable {
                 long[] n = {0};
                 ReportSummary summary = parsers.parse(in, format, settings.limits(), f -> {
                     FindingReported r = records.toRecord(f, n[0]++);
-                    producer.send(new ProducerRecord<>(topic, r.getFindingId(), serializer.serialize(topic, r)));
+                    byte[] value = serializer.serialize(topic, r);
+                    int size = value.length + r.getFindingId().length();
+                    if (size > MAX_RECORD_BYTES) {
+                        throw new ReportException(ReportException.Kind.LIMIT_EXCEEDED, "finding " + n[0] + " (" + abbreviate(f.title())
+                                + ") is " + size + " bytes as a Kafka record, over the limit of " + MAX_RECORD_BYTES
+                                + ": one finding is one record; shorten its longest value (a description, a title)");
+                    }
+                    producer.send(new ProducerRecord<>(topic, r.getFindingId(), value));
                     findingIds.accept(r.getFindingId());
                 });
                 ReportReceipt receipt = receiptOf.apply(summary);
@@ -252,6 +266,11 @@ public final class IntakeServer implements AutoCloseable {
             } catch (KafkaException e) {
                 abort();
                 log.warn("report {} not produced: {}", records.reportId(), e.toString());
+                if (causedBy(e, RecordTooLargeException.class)) {
+                    // The topic takes smaller records than the producer (its max.message.bytes): a retry never lands.
+                    throw new Problem(413, "a finding of the report is larger than topic " + topic + " takes (its max.message.bytes);"
+                            + " nothing of the report was recorded: shorten the finding's longest value");
+                }
                 throw new Problem(503, "Kafka did not take the report (" + e.getMessage() + "); nothing of it was recorded, retry");
             }
         }
@@ -470,6 +489,19 @@ public final class IntakeServer implements AutoCloseable {
             case TOO_LARGE, LIMIT_EXCEEDED -> 413;
             case UNKNOWN_FORMAT -> 415;
         };
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "untitled" : "'" + (s.length() <= 80 ? s : s.substring(0, 80) + "…") + "'";
     }
 
     private static String refusal(ReportException e) {

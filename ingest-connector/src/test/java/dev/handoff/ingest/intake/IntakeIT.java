@@ -191,6 +191,20 @@ class IntakeIT {
         assertEquals(413, big.status(), big.body());
     }
 
+    /** A finding larger than one Kafka record can hold fails the producer; the intake says so before sending it. */
+    @Test
+    void aFindingTooLargeForOneRecordIsA413AndNothingOfItsReportLands() throws Exception {
+        String description = "\u20ac".repeat(400_000); // 1.2 MB in UTF-8, under the 2 MB body limit
+        String csv = "title,severity,host,description\nSmall,high,db-1.example.com,fine\nHuge,high,db-2.example.com," + description + "\n";
+        Answer r = post("/v1/reports?source=too-large-test", CI, csv.getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
+        assertEquals(413, r.status(), r.body());
+        assertTrue(r.json().path("error").asText().contains("finding 2 ('Huge') is "), r.body());
+        assertEquals(0, committed(Topics.FINDINGS_REPORTED, FindingReported.class).stream()
+                .filter(f -> f.getSource().equals("too-large-test")).count());
+        Answer next = post("/v1/reports?source=too-large-test-next", CI, corpus("grype/grype_0.28.0_check_all_fields.json"), Map.of());
+        assertEquals(202, next.status(), "the intake takes the next report: " + next.body());
+    }
+
     /** Jetty's multipart reader fails on a body cut short or without its boundary; that is a bad request, not the intake's error. */
     @Test
     void aMultipartBodyThatCannotBeReadIsA400SayingSo() throws Exception {
@@ -217,8 +231,8 @@ class IntakeIT {
             csv.append("Finding ").append(i).append(",high,db-").append(i).append(".example.com,").append(description).append('\n');
         }
         Answer r = post("/v1/reports?source=halfway-test", CI, csv.toString().getBytes(), Map.of());
-        assertEquals(503, r.status(), r.body());
-        assertTrue(r.json().path("error").asText().contains("nothing of it was recorded"), r.body());
+        assertEquals(413, r.status(), "the report's fault, and a retry never lands: " + r.body());
+        assertTrue(r.json().path("error").asText().contains("nothing of the report was recorded"), r.body());
         long landed = committed(Topics.FINDINGS_REPORTED, FindingReported.class).stream()
                 .filter(f -> f.getSource().equals("halfway-test")).count();
         assertEquals(0, landed, "the transaction was aborted: not one of the 20 findings is visible");
