@@ -107,6 +107,7 @@ public final class IntakeServer implements AutoCloseable {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
             cfg.http.defaultContentType = "application/json";
+            cfg.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
             cfg.jetty.multipartConfig.maxFileSize(settings.limits().maxBytes(), io.javalin.config.SizeUnit.BYTES);
             cfg.jetty.multipartConfig.maxTotalRequestSize(settings.limits().maxBytes() + 1_000_000, io.javalin.config.SizeUnit.BYTES);
         });

@@ -205,6 +205,14 @@ class IntakeIT {
         assertEquals(202, next.status(), "the intake takes the next report: " + next.body());
     }
 
+    /** Jetty refuses a URL over its buffer before the intake sees the request; the answer is still JSON saying why. */
+    @Test
+    void aRequestJettyRefusesIsAnsweredInJsonSayingWhy() throws Exception {
+        Answer r = post("/v1/reports?source=" + "s".repeat(20_000), CI, corpus("trivy/scheme_2_many_vulns.json"), Map.of());
+        assertEquals(414, r.status(), r.body());
+        assertTrue(r.json().path("error").asText().contains("the request URL is too long"), r.body());
+    }
+
     /** Jetty's multipart reader fails on a body cut short or without its boundary; that is a bad request, not the intake's error. */
     @Test
     void aMultipartBodyThatCannotBeReadIsA400SayingSo() throws Exception {
