@@ -76,6 +76,8 @@ public final class IntakeServer implements AutoCloseable {
      * producer; checked first, it is the report's fault, said as such (413), not Kafka's (503, "retry").
      */
     static final int MAX_RECORD_BYTES = 1024 * 1024 - 512;
+    /** How far ahead of this intake's clock a client's scanned_at may be (clocks differ). */
+    static final Duration CLOCK_SKEW = Duration.ofMinutes(15);
     private static final Map<String, CommandKind> ACTIONS = Map.ofEntries(
             Map.entry("acknowledge", CommandKind.ACKNOWLEDGE), Map.entry("triage", CommandKind.ENTER_TRIAGE),
             Map.entry("start", CommandKind.START_WORK), Map.entry("resolve", CommandKind.RESOLVE),
@@ -160,7 +162,7 @@ public final class IntakeServer implements AutoCloseable {
         IntakeSettings.Caller caller = authorise(ctx, IntakeSettings.Role.INGEST);
         Optional<ReportFormat> format = format(ctx.queryParam("format"));
         String source = Optional.ofNullable(ctx.queryParam("source")).filter(s -> !s.isBlank()).orElse("ingest-connector/http:" + caller.actorId());
-        Instant scannedAt = instant(ctx.queryParam("scanned_at"), "scanned_at");
+        Instant scannedAt = scannedAt(ctx.queryParam("scanned_at"));
         String asset = ctx.queryParam("asset");
         awaitReceipts();
         Path spooled = Files.createTempFile("handoff-report-", ".upload");
@@ -507,6 +509,27 @@ public final class IntakeServer implements AutoCloseable {
 
     private static String refusal(ReportException e) {
         return "report refused (" + e.kind() + "): " + e.getMessage();
+    }
+
+    /**
+     * The scan time a client gives, which becomes every finding's event time (t0 on first capture): not before 1970 and not
+     * later than this intake's clock plus {@link #CLOCK_SKEW}. handoff-streams refuses events dated where Kafka cannot date
+     * the records they cause, so a report accepted here with such a time would be dead-lettered finding by finding there.
+     */
+    private static Instant scannedAt(String value) {
+        Instant t = instant(value, "scanned_at");
+        if (t == null) {
+            return null;
+        }
+        if (t.isBefore(Instant.EPOCH)) {
+            throw new Problem(400, "scanned_at " + t + " is before 1970; give the time the scan ran, such as 2026-11-23T10:00:00Z");
+        }
+        Instant now = Instant.now();
+        if (t.isAfter(now.plus(CLOCK_SKEW))) {
+            throw new Problem(400, "scanned_at " + t + " is in the future (this intake's clock says " + now.truncatedTo(ChronoUnit.SECONDS)
+                    + "); give the time the scan ran, or leave scanned_at out to use the time of the upload");
+        }
+        return t;
     }
 
     private static Instant instant(String value, String name) {

@@ -205,6 +205,19 @@ class IntakeIT {
         assertEquals(202, next.status(), "the intake takes the next report: " + next.body());
     }
 
+    /** scanned_at becomes every finding's event time; one handoff-streams would refuse is refused here, where the client hears of it. */
+    @Test
+    void aScanTimeInTheFutureOrBefore1970IsRefused() throws Exception {
+        byte[] report = corpus("trivy/scheme_2_many_vulns.json");
+        for (String t : List.of("9999-12-31T23:59:59Z", Instant.now().plusSeconds(3600).toString(), "1969-07-20T20:17:00Z", "-0001-01-01T00:00:00Z")) {
+            Answer r = post("/v1/reports?source=scanned-at-test&scanned_at=" + t, CI, report, Map.of());
+            assertEquals(400, r.status(), t + ": " + r.body());
+            assertTrue(r.json().path("error").asText().startsWith("scanned_at "), r.body());
+        }
+        Answer past = post("/v1/reports?source=scanned-at-test&scanned_at=" + Instant.now().minusSeconds(86_400), CI, report, Map.of());
+        assertEquals(202, past.status(), past.body());
+    }
+
     /** Jetty refuses a URL over its buffer before the intake sees the request; the answer is still JSON saying why. */
     @Test
     void aRequestJettyRefusesIsAnsweredInJsonSayingWhy() throws Exception {
