@@ -164,6 +164,12 @@ public final class IntakeServer implements AutoCloseable {
         String source = Optional.ofNullable(ctx.queryParam("source")).filter(s -> !s.isBlank()).orElse("ingest-connector/http:" + caller.actorId());
         Instant scannedAt = scannedAt(ctx.queryParam("scanned_at"));
         String asset = ctx.queryParam("asset");
+        String encoding = ctx.header("Content-Encoding");
+        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+            // Never inflated: a few KB of gzip can claim gigabytes. Reports are text and upload fine as they are.
+            throw new Problem(415, "compressed uploads are not taken (Content-Encoding: " + encoding + "): send the report uncompressed,"
+                    + " up to " + settings.limits().maxBytes() + " bytes (ingest.limit.bytes)");
+        }
         awaitReceipts();
         Path spooled = Files.createTempFile("handoff-report-", ".upload");
         try {

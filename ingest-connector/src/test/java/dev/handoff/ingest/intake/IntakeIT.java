@@ -218,6 +218,18 @@ class IntakeIT {
         assertEquals(202, past.status(), past.body());
     }
 
+    /** The intake never inflates a body (a gzip bomb claims gigabytes in kilobytes): a compressed one is refused, saying so. */
+    @Test
+    void aCompressedUploadIsRefusedSayingSendItUncompressed() throws Exception {
+        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bomb)) {
+            gz.write(new byte[10_000_000]);
+        }
+        Answer r = post("/v1/reports?source=gzip-test", CI, bomb.toByteArray(), Map.of("Content-Encoding", "gzip"));
+        assertEquals(415, r.status(), r.body());
+        assertTrue(r.json().path("error").asText().contains("compressed uploads are not taken (Content-Encoding: gzip)"), r.body());
+    }
+
     /** Jetty refuses a URL over its buffer before the intake sees the request; the answer is still JSON saying why. */
     @Test
     void aRequestJettyRefusesIsAnsweredInJsonSayingWhy() throws Exception {
