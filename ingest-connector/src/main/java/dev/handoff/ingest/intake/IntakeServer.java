@@ -153,8 +153,10 @@ public final class IntakeServer implements AutoCloseable {
         app.exception(Problem.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
         app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
         app.exception(Exception.class, (e, ctx) -> {
-            log.error("{} {} failed", ctx.method(), ctx.path(), e);
-            error(ctx, 500, "internal error: " + e);
+            // A bug of the intake, never the client's input: logged in full, answered without internals.
+            String id = UUID.randomUUID().toString().substring(0, 8);
+            log.error("{} {} failed (error {})", ctx.method(), ctx.path(), id, e);
+            error(ctx, 500, "internal error " + id + " (the intake logged it); retry, and report it if it persists");
         });
     }
 
@@ -281,6 +283,10 @@ public final class IntakeServer implements AutoCloseable {
                             + " nothing of the report was recorded: shorten the finding's longest value");
                 }
                 throw new Problem(503, "Kafka did not take the report (" + e.getMessage() + "); nothing of it was recorded, retry");
+            } catch (RuntimeException | Error e) {
+                // Left open, the transaction would refuse every later report ("invalid transition ... IN_TRANSACTION").
+                abort();
+                throw e;
             }
         }
     }
@@ -403,6 +409,9 @@ public final class IntakeServer implements AutoCloseable {
             } catch (KafkaException e) {
                 abort();
                 throw new Problem(503, "Kafka did not take the command (" + e.getMessage() + "); retry");
+            } catch (RuntimeException | Error e) {
+                abort();
+                throw e;
             }
         }
     }
