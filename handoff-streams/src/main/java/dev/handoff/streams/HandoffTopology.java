@@ -30,7 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The handoff topology: reference changes fanned out to every finding partition, and the lifecycle
+ * The handoff topology: reference changes checked and fanned out to every finding partition, and the lifecycle
  * processor that keeps each finding's six stage times and writes the activity log, the current state,
  * owner notifications, unrouted-queue events and dead letters. Every node, store and topic is named.
  */
@@ -86,9 +86,10 @@ public final class HandoffTopology {
         }
         t.addSource("reference-source", new StringDeserializer(), new ByteArrayDeserializer(),
                 kindByTopic.keySet().toArray(String[]::new));
-        t.addProcessor("reference-fanout", () -> new ReferenceFanout(kindByTopic), "reference-source");
-        t.addSink("reference-fanout-sink", fanout, new StringSerializer(), new ByteArraySerializer(),
+        t.addProcessor("reference-fanout", () -> new ReferenceFanout(kindByTopic, topics), "reference-source");
+        t.addSink(ReferenceFanout.TO_FANOUT, fanout, new StringSerializer(), new ByteArraySerializer(),
                 new ReferenceFanout.Multicast(), "reference-fanout");
+        addSink(t, topics, ReferenceFanout.TO_DEADLETTER, Topics.DEADLETTER, "reference-fanout");
 
         String ownerLoad = topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX;
         String noiseFlags = topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX;

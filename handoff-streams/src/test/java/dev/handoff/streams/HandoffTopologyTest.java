@@ -352,6 +352,43 @@ class HandoffTopologyTest {
         assertTrue(deadletter.isEmpty());
     }
 
+    /**
+     * Every record the app writes is dated with the event time that caused it, and Kafka refuses dates before 1970
+     * and more than an hour ahead of the broker's clock: such an event used to stop the stream thread on every retry.
+     */
+    @Test
+    void eventsDatedWhereKafkaCannotDateTheirOutputsAreDeadLetteredAndChangeNothing() {
+        registerPaymentsTeam(true);
+        FindingReported future = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, Instant.parse("9999-12-31T00:00:00Z"));
+        capture(future);
+        DeadLetter dl = deadletter.readValue();
+        assertEquals(DeadLetterKind.VALIDATION, dl.getErrorKind());
+        assertTrue(dl.getReason().contains("event_time 9999-12-31T00:00:00Z is after its record's timestamp"), dl.getReason());
+        assertNull(current(future.getFindingId()), "nothing of it was stored");
+        assertTrue(state.isEmpty());
+
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2022-22965", SeverityBand.HIGH, T0);
+        capture(f);
+        command(Fixtures.command(f.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", Instant.ofEpochMilli(-86_400_000L)));
+        DeadLetter early = deadletter.readValue();
+        assertTrue(early.getReason().contains("before 1970"), early.getReason());
+        assertEquals(FindingStatus.OPEN, current(f.getFindingId()).getStatus());
+        assertTrue(deadletter.isEmpty());
+    }
+
+    /** A reference record keyed by another id than its own would be stored under one and indexed under the other. */
+    @Test
+    void aReferenceRecordKeyedByAnotherIdIsDeadLetteredFromItsOwnTopicAndNotApplied() {
+        pipe(Topics.ASSETS, "api-old", Fixtures.asset("api", IMAGE, "u-ana", "payments"));
+        DeadLetter dl = deadletter.readValue();
+        assertEquals(DeadLetterKind.VALIDATION, dl.getErrorKind());
+        assertEquals(topics.name(Topics.ASSETS), dl.getOriginalTopic(), "dead-lettered at the fan-out, before it is copied to every partition");
+        assertTrue(dl.getReason().contains("record key 'api-old' differs from asset_id 'api'"), dl.getReason());
+        KeyValueStore<String, Asset> assets = driver.getKeyValueStore(StoreNames.ASSETS);
+        assertNull(assets.get("api-old"));
+        assertNull(assets.get("api"));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void registerPaymentsTeam(boolean ownerActive) {

@@ -8,20 +8,27 @@ import java.util.Optional;
 
 /** The reference topics whose changes are fanned out to every finding partition. */
 public enum ReferenceKind {
-    ASSET(Topics.ASSETS),
-    OWNER(Topics.OWNERS),
-    TEAM(Topics.TEAMS),
-    KEV(Topics.KEV),
-    SLA_POLICY(Topics.SLA_POLICY);
+    ASSET(Topics.ASSETS, "asset_id"),
+    OWNER(Topics.OWNERS, "owner_id"),
+    TEAM(Topics.TEAMS, "team_id"),
+    KEV(Topics.KEV, "cve_id"),
+    SLA_POLICY(Topics.SLA_POLICY, "policy_id");
 
     private final TopicDef<?> topic;
+    private final String idField;
 
-    ReferenceKind(TopicDef<?> topic) {
+    ReferenceKind(TopicDef<?> topic, String idField) {
         this.topic = topic;
+        this.idField = idField;
     }
 
     public TopicDef<?> topic() {
         return topic;
+    }
+
+    /** The field of the record that names it, and must be its key. */
+    public String idField() {
+        return idField;
     }
 
     /** The fan-out key: the kind, then the record's own key, so one topic carries every kind. */

@@ -6,7 +6,6 @@ import dev.handoff.avro.AlertLevel;
 import dev.handoff.avro.Asset;
 import dev.handoff.avro.CaptureOrigin;
 import dev.handoff.avro.CommandKind;
-import dev.handoff.avro.DeadLetter;
 import dev.handoff.avro.DeadLetterKind;
 import dev.handoff.avro.DispatchKind;
 import dev.handoff.avro.DispatchOutcome;
@@ -41,6 +40,8 @@ import dev.handoff.schemas.Topics;
 import dev.handoff.streams.enrich.SeverityBands;
 import dev.handoff.streams.noise.OwnerLoad;
 import dev.handoff.streams.enrich.SeverityNormaliser;
+import dev.handoff.streams.input.DeadLetters;
+import dev.handoff.streams.input.InputRules;
 import dev.handoff.streams.reference.ReferenceKind;
 import dev.handoff.streams.routing.AliasIndex;
 import dev.handoff.streams.routing.Dependencies;
@@ -59,7 +60,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -349,13 +349,14 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private void onCapture(Record<String, byte[]> record, FindingReported finding) {
         String id = finding.getFindingId();
-        if (id == null || id.isBlank()) {
-            throw new Rejected(DeadLetterKind.VALIDATION, "finding_id is empty: compute it with FindingIds.of(finding)");
-        }
+        InputRules.idProblem("finding_id", id).ifPresent(p -> {
+            throw new Rejected(DeadLetterKind.VALIDATION, p + ": compute it with FindingIds.of(finding)");
+        });
         if (!id.equals(record.key())) {
-            throw new Rejected(DeadLetterKind.VALIDATION, "record key '" + record.key() + "' differs from finding_id '" + id
-                    + "': findings must be keyed by their id so every record of a finding reaches the same partition");
+            throw new Rejected(DeadLetterKind.VALIDATION, "record key " + InputRules.quote(record.key()) + " differs from finding_id "
+                    + InputRules.quote(id) + ": findings must be keyed by their id so every record of a finding reaches the same partition");
         }
+        checkEventTime(finding.getEventTime(), record);
         Cause cause = new Cause(finding.getEventId(), finding.getEventTime(), finding.getActor(), finding.getSource());
         FindingState existing = states.get(id);
         if (existing == null) {
@@ -640,13 +641,17 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         LifecycleCommands.problem(c).ifPresent(p -> {
             throw new Rejected(DeadLetterKind.VALIDATION, "command rejected: " + p);
         });
+        InputRules.idProblem("finding_id", c.getFindingId()).ifPresent(p -> {
+            throw new Rejected(DeadLetterKind.VALIDATION, "command rejected: " + p);
+        });
         if (!c.getFindingId().equals(record.key())) {
-            throw new Rejected(DeadLetterKind.VALIDATION, "record key '" + record.key() + "' differs from finding_id '"
-                    + c.getFindingId() + "'");
+            throw new Rejected(DeadLetterKind.VALIDATION, "record key " + InputRules.quote(record.key()) + " differs from finding_id "
+                    + InputRules.quote(c.getFindingId()));
         }
+        checkEventTime(c.getEventTime(), record);
         FindingState existing = states.get(c.getFindingId());
         if (existing == null) {
-            throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, c.getKind() + " for unknown finding " + c.getFindingId()
+            throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, c.getKind() + " for unknown finding " + InputRules.quote(c.getFindingId())
                     + ": no capture of it has been seen (check the id, or send the finding first)");
         }
         if (!Transitions.allowed(c.getKind(), existing.getStatus())) {
@@ -770,9 +775,13 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     // ------------------------------------------------------------------ stage 4: notification receipts
 
     private void onReceipt(Record<String, byte[]> record, NotificationDispatched receipt) {
+        InputRules.idProblem("finding_id", receipt.getFindingId()).ifPresent(p -> {
+            throw new Rejected(DeadLetterKind.VALIDATION, "delivery receipt rejected: " + p);
+        });
+        checkEventTime(receipt.getEventTime(), record);
         FindingState existing = states.get(receipt.getFindingId());
         if (existing == null) {
-            throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, "delivery receipt for unknown finding " + receipt.getFindingId());
+            throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, "delivery receipt for unknown finding " + InputRules.quote(receipt.getFindingId()));
         }
         if (receipt.getOutcome() != DispatchOutcome.DELIVERED || receipt.getKind() != DispatchKind.OWNER_NOTIFICATION
                 && receipt.getKind() != DispatchKind.DIGEST) {
@@ -822,11 +831,13 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private void onReferenceChange(Record<String, byte[]> record) {
         String key = record.key();
         ReferenceKind kind = ReferenceKind.ofFanoutKey(key)
-                .orElseThrow(() -> new Rejected(DeadLetterKind.VALIDATION, "fan-out key '" + key + "' names no reference kind"));
+                .orElseThrow(() -> new Rejected(DeadLetterKind.VALIDATION, "fan-out key " + InputRules.quote(key) + " names no reference kind"));
         String id = ReferenceKind.idOfFanoutKey(key);
         SpecificRecord value = record.value() == null ? null
                 : decode(referenceDeserializers.get(kind), record, topics.name(kind.topic()));
         Instant at = value == null ? Instant.ofEpochMilli(record.timestamp()) : (Instant) value.get(value.getSchema().getField("event_time").pos());
+        // The fan-out checked it already; records it forwarded before it did are checked here.
+        checkEventTime(at, record);
         String eventId = value == null ? "tombstone/" + key + "/" + record.timestamp()
                 : (String) value.get(value.getSchema().getField("event_id").pos());
         Cause cause = new Cause(eventId, at, null, topics.name(kind.topic()));
@@ -1009,26 +1020,20 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     }
 
     private void deadLetter(Record<String, byte[]> record, DeadLetterKind kind, String reason, Throwable cause) {
-        Optional<RecordMetadata> meta = context.recordMetadata();
-        Map<String, String> headers = new HashMap<>();
-        record.headers().forEach(h -> headers.put(h.key(), h.value() == null ? "" : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)));
-        DeadLetter dl = DeadLetter.newBuilder()
-                .setEventId(meta.map(m -> m.topic() + "/" + m.partition() + "/" + m.offset()).orElse("unknown/" + record.timestamp()))
-                .setEventTime(Instant.ofEpochMilli(record.timestamp()))
-                .setRecordedTime(now())
-                .setSource(SOURCE)
-                .setReason(reason)
-                .setErrorKind(kind)
-                .setException(cause == null ? null : cause.getClass().getName())
-                .setOriginalTopic(meta.map(RecordMetadata::topic).orElse(null))
-                .setOriginalPartition(meta.map(RecordMetadata::partition).orElse(null))
-                .setOriginalOffset(meta.map(RecordMetadata::offset).orElse(null))
-                .setOriginalKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                .setOriginalValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
-                .setHeaders(headers)
-                .build();
-        log.warn("dead-lettered {} record (key {}): {}", dl.getOriginalTopic(), record.key(), reason);
-        context.forward(new Record<String, Object>(record.key(), dl, record.timestamp()), TO_DEADLETTER);
+        Record<String, Object> dl = DeadLetters.of(record, context.recordMetadata(), kind, reason, cause, now(), SOURCE);
+        log.warn("dead-lettered {} record (key {}): {}", context.recordMetadata().map(RecordMetadata::topic).orElse("?"),
+                InputRules.quote(record.key()), reason);
+        context.forward(dl, TO_DEADLETTER);
+    }
+
+    /**
+     * Refuses an event dated where Kafka cannot date the records it causes (InputRules). The broker judges a
+     * timestamp by its own clock, so this is the machine's clock, not the context's (a test driver's is mocked).
+     */
+    private void checkEventTime(Instant eventTime, Record<String, byte[]> record) {
+        InputRules.eventTimeProblem(eventTime, record.timestamp(), System.currentTimeMillis()).ifPresent(p -> {
+            throw new Rejected(DeadLetterKind.VALIDATION, p);
+        });
     }
 
     private static <T> T decode(Deserializer<T> deserializer, Record<String, byte[]> record, String topic) {

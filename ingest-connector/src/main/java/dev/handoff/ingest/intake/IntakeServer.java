@@ -32,6 +32,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -70,6 +71,14 @@ public final class IntakeServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IntakeServer.class);
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Duration RECEIPTS_WAIT = Duration.ofSeconds(10);
+    /**
+     * Largest finding record (key and value) the intake sends: the producer's max.request.size (1 MiB, the default it
+     * is built with) less room for the record and batch headers. A larger one would fail the transaction in the
+     * producer; checked first, it is the report's fault, said as such (413), not Kafka's (503, "retry").
+     */
+    static final int MAX_RECORD_BYTES = 1024 * 1024 - 512;
+    /** How far ahead of this intake's clock a client's scanned_at may be (clocks differ). */
+    static final Duration CLOCK_SKEW = Duration.ofMinutes(15);
     private static final Map<String, CommandKind> ACTIONS = Map.ofEntries(
             Map.entry("acknowledge", CommandKind.ACKNOWLEDGE), Map.entry("triage", CommandKind.ENTER_TRIAGE),
             Map.entry("start", CommandKind.START_WORK), Map.entry("resolve", CommandKind.RESOLVE),
@@ -112,6 +121,7 @@ public final class IntakeServer implements AutoCloseable {
             cfg.showJavalinBanner = false;
             cfg.startupWatcherEnabled = false;
             cfg.http.defaultContentType = "application/json";
+            cfg.jetty.modifyServer(jetty -> jetty.setErrorHandler(new JsonErrorHandler()));
             cfg.jetty.multipartConfig.maxFileSize(settings.limits().maxBytes(), io.javalin.config.SizeUnit.BYTES);
             cfg.jetty.multipartConfig.maxTotalRequestSize(settings.limits().maxBytes() + 1_000_000, io.javalin.config.SizeUnit.BYTES);
         });
@@ -155,8 +165,10 @@ public final class IntakeServer implements AutoCloseable {
         app.exception(Problem.class, (e, ctx) -> error(ctx, e.status, e.getMessage()));
         app.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
         app.exception(Exception.class, (e, ctx) -> {
-            log.error("{} {} failed", ctx.method(), ctx.path(), e);
-            error(ctx, 500, "internal error: " + e);
+            // A bug of the intake, never the client's input: logged in full, answered without internals.
+            String id = UUID.randomUUID().toString().substring(0, 8);
+            log.error("{} {} failed (error {})", ctx.method(), ctx.path(), id, e);
+            error(ctx, 500, "internal error " + id + " (the intake logged it); retry, and report it if it persists");
         });
     }
 
@@ -164,8 +176,14 @@ public final class IntakeServer implements AutoCloseable {
         IntakeSettings.Caller caller = authorise(ctx, IntakeSettings.Role.INGEST);
         Optional<ReportFormat> format = format(ctx.queryParam("format"));
         String source = Optional.ofNullable(ctx.queryParam("source")).filter(s -> !s.isBlank()).orElse("ingest-connector/http:" + caller.actorId());
-        Instant scannedAt = instant(ctx.queryParam("scanned_at"), "scanned_at");
+        Instant scannedAt = scannedAt(ctx.queryParam("scanned_at"));
         String asset = ctx.queryParam("asset");
+        String encoding = ctx.header("Content-Encoding");
+        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")) {
+            // Never inflated: a few KB of gzip can claim gigabytes. Reports are text and upload fine as they are.
+            throw new Problem(415, "compressed uploads are not taken (Content-Encoding: " + encoding + "): send the report uncompressed,"
+                    + " up to " + settings.limits().maxBytes() + " bytes (ingest.limit.bytes)");
+        }
         awaitReceipts();
         Path spooled = Files.createTempFile("handoff-report-", ".upload");
         try {
@@ -247,7 +265,14 @@ public final class IntakeServer implements AutoCloseable {
                 long[] n = {0};
                 ReportSummary summary = parsers.parse(in, format, settings.limits(), f -> {
                     FindingReported r = records.toRecord(f, n[0]++);
-                    producer.send(new ProducerRecord<>(topic, r.getFindingId(), serializer.serialize(topic, r)));
+                    byte[] value = serializer.serialize(topic, r);
+                    int size = value.length + r.getFindingId().length();
+                    if (size > MAX_RECORD_BYTES) {
+                        throw new ReportException(ReportException.Kind.LIMIT_EXCEEDED, "finding " + n[0] + " (" + abbreviate(f.title())
+                                + ") is " + size + " bytes as a Kafka record, over the limit of " + MAX_RECORD_BYTES
+                                + ": one finding is one record; shorten its longest value (a description, a title)");
+                    }
+                    producer.send(new ProducerRecord<>(topic, r.getFindingId(), value));
                     findingIds.accept(r.getFindingId());
                 });
                 ReportReceipt receipt = receiptOf.apply(summary);
@@ -264,7 +289,16 @@ public final class IntakeServer implements AutoCloseable {
             } catch (KafkaException e) {
                 abort();
                 log.warn("report {} not produced: {}", records.reportId(), e.toString());
+                if (causedBy(e, RecordTooLargeException.class)) {
+                    // The topic takes smaller records than the producer (its max.message.bytes): a retry never lands.
+                    throw new Problem(413, "a finding of the report is larger than topic " + topic + " takes (its max.message.bytes);"
+                            + " nothing of the report was recorded: shorten the finding's longest value");
+                }
                 throw new Problem(503, "Kafka did not take the report (" + e.getMessage() + "); nothing of it was recorded, retry");
+            } catch (RuntimeException | Error e) {
+                // Left open, the transaction would refuse every later report ("invalid transition ... IN_TRANSACTION").
+                abort();
+                throw e;
             }
         }
     }
@@ -387,6 +421,9 @@ public final class IntakeServer implements AutoCloseable {
             } catch (KafkaException e) {
                 abort();
                 throw new Problem(503, "Kafka did not take the command (" + e.getMessage() + "); retry");
+            } catch (RuntimeException | Error e) {
+                abort();
+                throw e;
             }
         }
     }
@@ -421,7 +458,7 @@ public final class IntakeServer implements AutoCloseable {
         String type = Optional.ofNullable(ctx.contentType()).orElse("");
         InputStream in;
         if (type.startsWith("multipart/form-data")) {
-            UploadedFile file = ctx.uploadedFile("file");
+            UploadedFile file = uploadedFile(ctx);
             if (file == null) {
                 throw new Problem(400, "a multipart upload needs the report in a part named 'file'");
             }
@@ -450,6 +487,24 @@ public final class IntakeServer implements AutoCloseable {
         return HexFormat.of().formatHex(sha.digest(), 0, 16);
     }
 
+    /** The multipart part 'file', or null; a body Jetty cannot read as multipart is the client's mistake, said as such. */
+    private UploadedFile uploadedFile(Context ctx) {
+        try {
+            return ctx.uploadedFile("file");
+        } catch (Exception e) { // Javalin (Kotlin) rethrows Jetty's IOException undeclared
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String why = String.valueOf(root.getMessage());
+            if (why.toLowerCase(java.util.Locale.ROOT).contains("exceeds max")) {
+                throw new Problem(413, "the report is larger than the limit of " + settings.limits().maxBytes() + " bytes (ingest.limit.bytes)");
+            }
+            throw new Problem(400, "the multipart/form-data body cannot be read (" + why + "): send the report in a part named 'file'"
+                    + " between the boundaries the Content-Type header names, or as the raw body");
+        }
+    }
+
     private static Optional<ReportFormat> format(String name) {
         if (name == null || name.isBlank()) {
             return Optional.empty();
@@ -466,8 +521,42 @@ public final class IntakeServer implements AutoCloseable {
         };
     }
 
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String abbreviate(String s) {
+        return s == null ? "untitled" : "'" + (s.length() <= 80 ? s : s.substring(0, 80) + "…") + "'";
+    }
+
     private static String refusal(ReportException e) {
         return "report refused (" + e.kind() + "): " + e.getMessage();
+    }
+
+    /**
+     * The scan time a client gives, which becomes every finding's event time (t0 on first capture): not before 1970 and not
+     * later than this intake's clock plus {@link #CLOCK_SKEW}. handoff-streams refuses events dated where Kafka cannot date
+     * the records they cause, so a report accepted here with such a time would be dead-lettered finding by finding there.
+     */
+    private static Instant scannedAt(String value) {
+        Instant t = instant(value, "scanned_at");
+        if (t == null) {
+            return null;
+        }
+        if (t.isBefore(Instant.EPOCH)) {
+            throw new Problem(400, "scanned_at " + t + " is before 1970; give the time the scan ran, such as 2026-11-23T10:00:00Z");
+        }
+        Instant now = Instant.now();
+        if (t.isAfter(now.plus(CLOCK_SKEW))) {
+            throw new Problem(400, "scanned_at " + t + " is in the future (this intake's clock says " + now.truncatedTo(ChronoUnit.SECONDS)
+                    + "); give the time the scan ran, or leave scanned_at out to use the time of the upload");
+        }
+        return t;
     }
 
     private static Instant instant(String value, String name) {

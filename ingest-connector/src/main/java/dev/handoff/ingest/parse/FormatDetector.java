@@ -1,5 +1,6 @@
 package dev.handoff.ingest.parse;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
@@ -23,11 +24,7 @@ public final class FormatDetector {
 
     /** The format of a report starting with {@code prefix}; empty when nothing matches. */
     public static Optional<ReportFormat> detect(byte[] prefix, int length) {
-        String text = new String(prefix, 0, length, StandardCharsets.UTF_8);
-        if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
-            text = text.substring(1);
-        }
-        String t = text.stripLeading();
+        String t = text(prefix, length).stripLeading();
         if (t.startsWith("<")) {
             return xml(t);
         }
@@ -43,16 +40,37 @@ public final class FormatDetector {
      * web pages quote routinely.
      */
     public static boolean declaresDoctype(byte[] prefix, int length) {
-        String text = new String(prefix, 0, length, StandardCharsets.UTF_8);
-        if (!text.isEmpty() && text.charAt(0) == '\uFEFF') {
-            text = text.substring(1);
-        }
-        String t = text.stripLeading();
+        String t = text(prefix, length).stripLeading();
         if (!t.startsWith("<")) {
             return false;
         }
         String prolog = t.replaceAll("(?s)<\\?.*?\\?>", "").replaceAll("(?s)<!--.*?-->", "").stripLeading();
         return DOCTYPE.matcher(prolog).lookingAt();
+    }
+
+    /**
+     * The prefix as text in the encoding its byte-order mark names, without the mark; UTF-8 without one. Windows tools
+     * (PowerShell's Out-File among them) write UTF-16 with a mark, which the JSON and XML parsers read as it is.
+     */
+    private static String text(byte[] b, int length) {
+        int skip = 0;
+        Charset charset = StandardCharsets.UTF_8;
+        if (length >= 4 && b[0] == 0 && b[1] == 0 && (b[2] & 0xff) == 0xfe && (b[3] & 0xff) == 0xff) {
+            charset = Charset.forName("UTF-32BE");
+            skip = 4;
+        } else if (length >= 4 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xfe && b[2] == 0 && b[3] == 0) {
+            charset = Charset.forName("UTF-32LE");
+            skip = 4;
+        } else if (length >= 2 && (b[0] & 0xff) == 0xfe && (b[1] & 0xff) == 0xff) {
+            charset = StandardCharsets.UTF_16BE;
+            skip = 2;
+        } else if (length >= 2 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xfe) {
+            charset = StandardCharsets.UTF_16LE;
+            skip = 2;
+        } else if (length >= 3 && (b[0] & 0xff) == 0xef && (b[1] & 0xff) == 0xbb && (b[2] & 0xff) == 0xbf) {
+            skip = 3;
+        }
+        return new String(b, skip, length - skip, charset);
     }
 
     private static Optional<ReportFormat> xml(String t) {

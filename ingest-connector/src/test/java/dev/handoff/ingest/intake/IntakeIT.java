@@ -191,6 +191,71 @@ class IntakeIT {
         assertEquals(413, big.status(), big.body());
     }
 
+    /** A finding larger than one Kafka record can hold fails the producer; the intake says so before sending it. */
+    @Test
+    void aFindingTooLargeForOneRecordIsA413AndNothingOfItsReportLands() throws Exception {
+        String description = "\u20ac".repeat(400_000); // 1.2 MB in UTF-8, under the 2 MB body limit
+        String csv = "title,severity,host,description\nSmall,high,db-1.example.com,fine\nHuge,high,db-2.example.com," + description + "\n";
+        Answer r = post("/v1/reports?source=too-large-test", CI, csv.getBytes(java.nio.charset.StandardCharsets.UTF_8), Map.of());
+        assertEquals(413, r.status(), r.body());
+        assertTrue(r.json().path("error").asText().contains("finding 2 ('Huge') is "), r.body());
+        assertEquals(0, committed(Topics.FINDINGS_REPORTED, FindingReported.class).stream()
+                .filter(f -> f.getSource().equals("too-large-test")).count());
+        Answer next = post("/v1/reports?source=too-large-test-next", CI, corpus("grype/grype_0.28.0_check_all_fields.json"), Map.of());
+        assertEquals(202, next.status(), "the intake takes the next report: " + next.body());
+    }
+
+    /** scanned_at becomes every finding's event time; one handoff-streams would refuse is refused here, where the client hears of it. */
+    @Test
+    void aScanTimeInTheFutureOrBefore1970IsRefused() throws Exception {
+        byte[] report = corpus("trivy/scheme_2_many_vulns.json");
+        for (String t : List.of("9999-12-31T23:59:59Z", Instant.now().plusSeconds(3600).toString(), "1969-07-20T20:17:00Z", "-0001-01-01T00:00:00Z")) {
+            Answer r = post("/v1/reports?source=scanned-at-test&scanned_at=" + t, CI, report, Map.of());
+            assertEquals(400, r.status(), t + ": " + r.body());
+            assertTrue(r.json().path("error").asText().startsWith("scanned_at "), r.body());
+        }
+        Answer past = post("/v1/reports?source=scanned-at-test&scanned_at=" + Instant.now().minusSeconds(86_400), CI, report, Map.of());
+        assertEquals(202, past.status(), past.body());
+    }
+
+    /** The intake never inflates a body (a gzip bomb claims gigabytes in kilobytes): a compressed one is refused, saying so. */
+    @Test
+    void aCompressedUploadIsRefusedSayingSendItUncompressed() throws Exception {
+        java.io.ByteArrayOutputStream bomb = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(bomb)) {
+            gz.write(new byte[10_000_000]);
+        }
+        Answer r = post("/v1/reports?source=gzip-test", CI, bomb.toByteArray(), Map.of("Content-Encoding", "gzip"));
+        assertEquals(415, r.status(), r.body());
+        assertTrue(r.json().path("error").asText().contains("compressed uploads are not taken (Content-Encoding: gzip)"), r.body());
+    }
+
+    /** Jetty refuses a URL over its buffer before the intake sees the request; the answer is still JSON saying why. */
+    @Test
+    void aRequestJettyRefusesIsAnsweredInJsonSayingWhy() throws Exception {
+        Answer r = post("/v1/reports?source=" + "s".repeat(20_000), CI, corpus("trivy/scheme_2_many_vulns.json"), Map.of());
+        assertEquals(414, r.status(), r.body());
+        assertTrue(r.json().path("error").asText().contains("the request URL is too long"), r.body());
+    }
+
+    /** Jetty's multipart reader fails on a body cut short or without its boundary; that is a bad request, not the intake's error. */
+    @Test
+    void aMultipartBodyThatCannotBeReadIsA400SayingSo() throws Exception {
+        byte[] report = corpus("trivy/scheme_2_many_vulns.json");
+        byte[] whole = ("--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"trivy.json\"\r\n\r\n"
+                + new String(report, java.nio.charset.StandardCharsets.UTF_8) + "\r\n--b0undary--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Answer ok = post("/v1/reports?source=multipart-test", CI, whole, Map.of("Content-Type", "multipart/form-data; boundary=b0undary"));
+        assertEquals(202, ok.status(), ok.body());
+        for (Map.Entry<String, byte[]> bad : Map.of(
+                "multipart/form-data; boundary=b0undary", java.util.Arrays.copyOf(whole, whole.length / 2),
+                "multipart/form-data; boundary=another", whole,
+                "multipart/form-data", whole).entrySet()) {
+            Answer r = post("/v1/reports?source=multipart-test-bad", CI, bad.getValue(), Map.of("Content-Type", bad.getKey()));
+            assertEquals(400, r.status(), bad.getKey() + ": " + r.body());
+            assertTrue(r.json().path("error").asText().contains("multipart/form-data body cannot be read"), r.body());
+        }
+    }
+
     @Test
     void aReportTheBrokerRejectsHalfwayLandsNotAtAll() throws Exception {
         StringBuilder csv = new StringBuilder("title,severity,host,description\n");
@@ -199,8 +264,8 @@ class IntakeIT {
             csv.append("Finding ").append(i).append(",high,db-").append(i).append(".example.com,").append(description).append('\n');
         }
         Answer r = post("/v1/reports?source=halfway-test", CI, csv.toString().getBytes(), Map.of());
-        assertEquals(503, r.status(), r.body());
-        assertTrue(r.json().path("error").asText().contains("nothing of it was recorded"), r.body());
+        assertEquals(413, r.status(), "the report's fault, and a retry never lands: " + r.body());
+        assertTrue(r.json().path("error").asText().contains("nothing of the report was recorded"), r.body());
         long landed = committed(Topics.FINDINGS_REPORTED, FindingReported.class).stream()
                 .filter(f -> f.getSource().equals("halfway-test")).count();
         assertEquals(0, landed, "the transaction was aborted: not one of the 20 findings is visible");

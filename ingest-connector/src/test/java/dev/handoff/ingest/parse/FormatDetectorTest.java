@@ -46,6 +46,26 @@ class FormatDetectorTest {
         assertEquals(ReportException.Kind.UNSAFE, e.kind());
     }
 
+    /** PowerShell's Out-File writes UTF-16 with a byte-order mark; Jackson and StAX read it, so detection must too. */
+    @Test
+    void reportsInUtf16OrUtf32WithAByteOrderMarkAreRecognisedAndParsed() throws Exception {
+        String trivy = "{\"SchemaVersion\": 2, \"ArtifactName\": \"alpine:3.10\", \"Results\": [{\"Target\": \"alpine:3.10\", \"Class\": \"os-pkgs\","
+                + " \"Type\": \"alpine\", \"Vulnerabilities\": [{\"VulnerabilityID\": \"CVE-2019-1549\", \"PkgName\": \"openssl\","
+                + " \"InstalledVersion\": \"1.1.1c-r0\", \"Severity\": \"MEDIUM\"}]}]}";
+        String zap = "<?xml version=\"1.0\"?><OWASPZAPReport version=\"2.9.0\" generated=\"x\"></OWASPZAPReport>";
+        for (java.nio.charset.Charset cs : java.util.List.of(StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE,
+                java.nio.charset.Charset.forName("UTF-32BE"))) {
+            byte[] json = ("\uFEFF" + trivy).getBytes(cs);
+            assertEquals(Optional.of(ReportFormat.TRIVY), FormatDetector.detect(json, json.length), cs.name());
+            assertEquals(1, new ReportParsers().parse(new ByteArrayInputStream(json), Optional.empty(), ParseLimits.defaults(), f -> { })
+                    .findings(), cs.name());
+            byte[] xml = ("\uFEFF" + zap).getBytes(cs);
+            assertEquals(Optional.of(ReportFormat.ZAP_XML), FormatDetector.detect(xml, xml.length), cs.name());
+        }
+        byte[] doctype = "\uFEFF<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>".getBytes(StandardCharsets.UTF_16LE);
+        assertTrue(FormatDetector.declaresDoctype(doctype, doctype.length), "a DOCTYPE is refused in UTF-16 too");
+    }
+
     @Test
     void anUnrecognisedReportListsTheKnownFormatsAndSuggestsNamingIt() {
         ReportException e = assertThrows(ReportException.class, () -> new ReportParsers().parse(

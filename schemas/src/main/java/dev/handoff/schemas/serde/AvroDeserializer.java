@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DatumReader;
 import org.apache.avro.io.DecoderFactory;
@@ -22,7 +23,8 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads Schema Registry wire-format Avro into the generated class {@code T}, resolving whichever
- * compatible writer schema the data carries into the class's current schema.
+ * compatible writer schema the data carries into the class's current schema. Bytes from anywhere
+ * are safe to hand it: anything but a record of a compatible schema is a {@link SerializationException}.
  */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
 
@@ -32,7 +34,11 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     private volatile SchemaRegistry registry;
     private volatile boolean ownsRegistry;
     // DatumReaders are thread-safe (Avro keeps their resolving decoders per thread), so one per writer id.
-    private final ConcurrentMap<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Integer, Writer<T>> readers = new ConcurrentHashMap<>();
+
+    /** The writer schema of an id, and the reader that resolves it into {@code T}. */
+    private record Writer<T>(Schema schema, DatumReader<T> reader) {
+    }
 
     /** A deserializer into {@code type} that takes its registry from {@link #configure}. */
     public AvroDeserializer(Class<T> type) {
@@ -67,14 +73,20 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
             throw new SerializationException("cannot read a record of topic '" + topic + "' as " + type.getName() + ": "
                     + e.getMessage(), e);
         }
-        DatumReader<T> reader = reader(topic, id);
-        BinaryDecoder decoder = DecoderFactory.get()
-                .binaryDecoder(data, WireFormat.HEADER_SIZE, data.length - WireFormat.HEADER_SIZE, null);
+        Writer<T> writer = reader(topic, id);
         Object record;
         boolean trailingBytes;
         try {
-            record = reader.read(null, decoder);
-            trailingBytes = !decoder.isEnd();
+            // Avro allocates what a length or count claims before reading the items, so ten bytes claiming a
+            // two-billion-element array would be an OutOfMemoryError, which no caller catches. Walking the bytes
+            // with the writer schema first allocates nothing and fails at the end of the data instead.
+            BinaryDecoder walk = DecoderFactory.get()
+                    .binaryDecoder(data, WireFormat.HEADER_SIZE, data.length - WireFormat.HEADER_SIZE, null);
+            GenericDatumReader.skip(writer.schema(), walk);
+            trailingBytes = !walk.isEnd();
+            BinaryDecoder decoder = DecoderFactory.get()
+                    .binaryDecoder(data, WireFormat.HEADER_SIZE, data.length - WireFormat.HEADER_SIZE, null);
+            record = writer.reader().read(null, decoder);
         } catch (IOException | RuntimeException e) {
             throw new SerializationException(failure(topic, id) + e + explainIncompatibility(id)
                     + ". The bytes are corrupt or were not written with that schema.", e);
@@ -91,10 +103,10 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
         return type.cast(record);
     }
 
-    private DatumReader<T> reader(String topic, int id) {
-        DatumReader<T> reader = readers.get(id);
-        if (reader != null) {
-            return reader;
+    private Writer<T> reader(String topic, int id) {
+        Writer<T> known = readers.get(id);
+        if (known != null) {
+            return known;
         }
         Schema writerSchema;
         try {
@@ -102,9 +114,9 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
         } catch (SchemaRegistryException e) {
             throw new SerializationException(failure(topic, id) + e.getMessage(), e);
         }
-        reader = new SpecificDatumReader<>(writerSchema, readerSchema, model);
-        DatumReader<T> raced = readers.putIfAbsent(id, reader);
-        return raced != null ? raced : reader;
+        Writer<T> writer = new Writer<>(writerSchema, new SpecificDatumReader<>(writerSchema, readerSchema, model));
+        Writer<T> raced = readers.putIfAbsent(id, writer);
+        return raced != null ? raced : writer;
     }
 
     /** After a failed read, says why the writer schema cannot be resolved into the class, if that is the cause. */
