@@ -61,7 +61,8 @@ public final class MetricRows {
      * reads, per series, the stored MONTH and WEEK rows the range covers whole and the DAY rows at its
      * edges (about 15 rows for 90 days instead of 90); a time series reads the days. With no key, the
      * series of the dimension are found by skipping from one series to the next, never reading days
-     * outside the range.
+     * outside the range: the stores must be one partition's, whose keys iterate in order (a store over
+     * several partitions iterates them one after the other, and the skipping would miss series).
      */
     public static List<Row> read(ReadOnlyKeyValueStore<String, HandoffWindow> handoffDays, ReadOnlyKeyValueStore<String, CycleWindow> cycleDays,
                                  Selection s, ZoneId zone, Instant recordedTime, Parts parts) {

@@ -222,10 +222,30 @@ public final class QueryService {
             if (!hostsStore(MetricsNames.HANDOFF_DAYS_STORE)) {
                 return List.<MetricRows.Row>of();
             }
-            ReadOnlyKeyValueStore<String, HandoffWindow> days = store(MetricsNames.HANDOFF_DAYS_STORE, null);
-            ReadOnlyKeyValueStore<String, CycleWindow> cycles = store(MetricsNames.CYCLE_DAYS_STORE, null);
-            return MetricRows.read(days, cycles, selection, zone, now(), parts);
+            // One partition at a time: MetricRows.read finds a dimension's series by skipping through its store's
+            // keys in order, and a store spanning several local partitions iterates them one after the other, not in
+            // one order, so series of the later partitions would be skipped. A series lives in one partition.
+            List<MetricRows.Row> rows = new ArrayList<>();
+            Instant at = now();
+            for (int partition : localPartitions(MetricsNames.COHORT_MEMBERS_TOPIC_SUFFIX)) {
+                ReadOnlyKeyValueStore<String, HandoffWindow> days = store(MetricsNames.HANDOFF_DAYS_STORE, partition);
+                ReadOnlyKeyValueStore<String, CycleWindow> cycles = store(MetricsNames.CYCLE_DAYS_STORE, partition);
+                rows.addAll(MetricRows.read(days, cycles, selection, zone, at, parts));
+            }
+            return rows;
         });
+    }
+
+    /** The partitions of the source topic ending with {@code topicSuffix} this instance's active tasks process. */
+    private Set<Integer> localPartitions(String topicSuffix) {
+        Set<Integer> partitions = new java.util.TreeSet<>();
+        for (org.apache.kafka.streams.ThreadMetadata thread : streams.metadataForLocalThreads()) {
+            for (org.apache.kafka.streams.TaskMetadata task : thread.activeTasks()) {
+                task.topicPartitions().stream().filter(tp -> tp.topic().endsWith(topicSuffix))
+                        .forEach(tp -> partitions.add(tp.partition()));
+            }
+        }
+        return partitions;
     }
 
     Optional<GaugeAnswer> localGauges(Instant from, Instant to) {
