@@ -294,6 +294,28 @@ class HandoffTopologyTest {
     }
 
     @Test
+    void aFirstCaptureTakesItsDeadlinesFromTheRoutedTeamsPolicy() {
+        registerPaymentsTeam(true);
+        // The team runs a 24x7 calendar-time policy: HIGH is handed off within 2 hours, whatever the day.
+        dev.handoff.avro.SlaPolicy defaults = dev.handoff.streams.sla.SlaPolicies.defaultPolicy();
+        dev.handoff.avro.SlaPolicy allHours = dev.handoff.avro.SlaPolicy.newBuilder(defaults).setPolicyId("all-hours")
+                .setTargets(List.of(dev.handoff.avro.SeverityTarget.newBuilder(defaults.getTargets().get(1))
+                        .setHandoff(dev.handoff.avro.SlaSpan.newBuilder().setAmount(2).setUnit(dev.handoff.avro.SpanUnit.HOURS)
+                                .setClock(dev.handoff.avro.SpanClock.CALENDAR).build()).build()))
+                .build();
+        pipe(Topics.SLA_POLICY, "all-hours", allHours);
+        pipe(Topics.TEAMS, "payments", Team.newBuilder(Fixtures.team("payments", "u-lead", List.of("u-esc"))).setSlaPolicyId("all-hours").build());
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(f);
+
+        FindingState s = current(f.getFindingId());
+        assertEquals("payments", s.getTeamId());
+        assertEquals("all-hours", s.getSlaPolicyId());
+        assertEquals(T0.plus(java.time.Duration.ofHours(2)), s.getHandoffDeadline());
+        assertEquals(T0.plus(java.time.Duration.ofHours(2)), notify.readValue().getHandoffDeadline(), "the owner is told the team's deadline");
+    }
+
+    @Test
     void aManualSeverityRaiseSurvivesALaterDuplicateCapture() {
         registerPaymentsTeam(true);
         FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0);

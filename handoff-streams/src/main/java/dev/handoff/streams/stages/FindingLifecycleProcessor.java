@@ -529,6 +529,11 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         String previousOwner = s.getOwnerId();
         addModes(s, out, route.modes(), route.explanation());
         s.setTeamId(route.teamId());
+        if (s.getEnrichedAt() != null && !clockFor(route.teamId()).policyId().equals(s.getSlaPolicyId())) {
+            // Deadlines run on the team's policy, and routing is what names the team: at a first capture enrichment
+            // set them from the default policy, before the team was known.
+            setHandoffDeadlines(s, cause, out);
+        }
         if (route.businessUnit() != null) {
             s.setBusinessUnit(route.businessUnit());
         }
