@@ -23,6 +23,8 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.common.utils.Bytes;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,9 +126,10 @@ final class Anchors {
         String output = prefix + "anchor.counts";
         StreamsBuilder b = new StreamsBuilder();
         b.stream(EventLog.TOPICS.stream().map(t -> prefix + t).toList(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("anchor-source"))
-                .groupByKey(Grouped.as("anchor-group"))
+                .groupByKey(Grouped.with("anchor-group", Serdes.String(), Serdes.ByteArray()))
                 .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofHours(1), Duration.ofHours(1)))
-                .count(Named.as("anchor-count"), Materialized.as("anchor-counts"))
+                .count(Named.as("anchor-count"), Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("anchor-counts")
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
                 .toStream(Named.as("anchor-changes"))
                 .map((w, n) -> KeyValue.pair(w.key(), n), Named.as("anchor-unwindow"))
                 .to(output, Produced.with(Serdes.String(), Serdes.Long()).withName("anchor-sink"));
@@ -150,7 +153,7 @@ final class Anchors {
             }
             long started = System.nanoTime();
             GroupLag lag = new GroupLag(admin, appId, EventLog.TOPICS.stream().map(t -> prefix + t).toList(), partitions, Map.of());
-            lag.await(Duration.ofMillis(250), Duration.ofSeconds(60), p -> progress.accept(p.committed()));
+            lag.await(Duration.ofMillis(250), Duration.ofSeconds(300), p -> progress.accept(p.committed()));
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             streams.close(Duration.ofSeconds(30));
             return new Timing(expected, took);

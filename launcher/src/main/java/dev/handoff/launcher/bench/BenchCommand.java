@@ -47,6 +47,9 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Findings of the wall-clock breach-delay phase; 0 skips it (default: ${DEFAULT-VALUE}).")
     int breachFindings;
 
+    @Option(names = "--skip-anchors", description = "Do not run the raw and EOS-count anchors (for quick accuracy runs).")
+    boolean skipAnchors;
+
     @Option(names = "--param", paramLabel = "KEY=VALUE",
             description = "Overrides a knob of the programme (rates, delay distributions, directory size); --param help lists them.")
     Map<String, String> params = new LinkedHashMap<>();
@@ -82,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--param: " + e.getMessage());
         }
-        BenchRun run = new BenchRun(new BenchRun.Options(events, seed, days, partitions, threads, dump, breachFindings, profile, streams),
+        BenchRun run = new BenchRun(new BenchRun.Options(events, seed, days, partitions, threads, dump, breachFindings, !skipAnchors, profile, streams),
                 System.out);
         return run.run();
     }

@@ -42,7 +42,7 @@ public final class BenchRun {
 
     /** What to run. */
     public record Options(long events, long seed, int days, int partitions, int threads, Path dump, int breachFindings,
-                          BenchProfile profile, Map<String, String> streamsOverrides) {
+                          boolean anchors, BenchProfile profile, Map<String, String> streamsOverrides) {
     }
 
     /** The figures of a run, for tests and the dump. */
@@ -148,27 +148,33 @@ public final class BenchRun {
             HandoffRun handoff = new HandoffRun(kafka.bootstrapServers(), topics, admin, Files.createDirectories(work.resolve("handoff-state")), settings);
             try {
                 handoff.startAndTakeInReference(List.of(PREFIX + "assets", PREFIX + "owners", PREFIX + "teams", PREFIX + "sla-policy"));
-                out.printf("reference: %s directory records fanned out to %d partitions and taken in by handoff-streams in %.1f s; paused%n",
+                handoff.stop();
+                out.printf("reference: %s directory records fanned out to %d partitions and taken in by handoff-streams in %.1f s; stopped%n",
                         Formatting.count(reference.size()), o.partitions(), secondsSince(refStarted));
 
                 // ---------------------------------------------------------------- anchors
                 Anchors.Timing produce = Anchors.produce(kafka.bootstrapServers(), PREFIX, log.file(), summary.events(), n -> { });
                 out.printf("produce:   %s events (%s) in %.1f s: %s events/s (one producer, acks=all, idempotent, linger 10 ms)%n",
                         Formatting.count(produce.records()), Formatting.mib(log.bytes()), seconds(produce.elapsed()), Formatting.rate(produce.perSecond()));
-                Anchors.Timing consume = Anchors.consume(kafka.bootstrapServers(), PREFIX, o.partitions(), summary.events());
-                out.printf("consume:   %s events in %.1f s: %s events/s (one read_committed consumer)%n", Formatting.count(consume.records()),
-                        seconds(consume.elapsed()), Formatting.rate(consume.perSecond()));
-                double raw = summary.events() / (seconds(produce.elapsed()) + seconds(consume.elapsed()));
-                out.printf("raw:       produce + consume: %s events/s%n", Formatting.rate(raw));
-                Map<String, String> common = Map.of("num.stream.threads", Integer.toString(o.threads()),
-                        "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"));
-                Anchors.Timing eos = Anchors.eosCount(kafka.bootstrapServers(), admin, PREFIX, o.partitions(), summary.events(),
-                        Files.createDirectories(work.resolve("anchor-state")), common, n -> { });
-                out.printf("eos-count: %s events in %.1f s: %s events/s (plain Kafka Streams, exactly_once_v2, groupByKey, windowedBy 1 h, count, %s)%n",
-                        Formatting.count(eos.records()), seconds(eos.elapsed()), Formatting.rate(eos.perSecond()), common);
+                double raw = Double.NaN;
+                Anchors.Timing consume = null;
+                Anchors.Timing eos = null;
+                if (o.anchors()) {
+                    consume = Anchors.consume(kafka.bootstrapServers(), PREFIX, o.partitions(), summary.events());
+                    out.printf("consume:   %s events in %.1f s: %s events/s (one read_committed consumer)%n", Formatting.count(consume.records()),
+                            seconds(consume.elapsed()), Formatting.rate(consume.perSecond()));
+                    raw = summary.events() / (seconds(produce.elapsed()) + seconds(consume.elapsed()));
+                    out.printf("raw:       produce + consume: %s events/s%n", Formatting.rate(raw));
+                    Map<String, String> common = Map.of("num.stream.threads", Integer.toString(o.threads()),
+                            "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"));
+                    eos = Anchors.eosCount(kafka.bootstrapServers(), admin, PREFIX, o.partitions(), summary.events(),
+                            Files.createDirectories(work.resolve("anchor-state")), common, n -> { });
+                    out.printf("eos-count: %s events in %.1f s: %s events/s (plain Kafka Streams, exactly_once_v2, groupByKey, windowedBy 1 h, count, %s)%n",
+                            Formatting.count(eos.records()), seconds(eos.elapsed()), Formatting.rate(eos.perSecond()), common);
+                }
 
                 // ---------------------------------------------------------------- Handoff
-                out.printf("handoff:   resuming handoff-streams on the backlog (exactly_once_v2, %s)%n", describe(settings));
+                out.printf("handoff:   starting handoff-streams again on the backlog (exactly_once_v2, %s)%n", describe(settings));
                 Anchors.Timing processed;
                 long peakHeap;
                 long peakOld;
@@ -183,14 +189,16 @@ public final class BenchRun {
                             lastPrint[0] = System.nanoTime();
                             lastPrint[1] = committed;
                         }
-                    });
+                    }, took -> out.printf("handoff:   RUNNING after %.1f s (start-up, group join, tasks); timing from here%n", seconds(took)));
                     peakHeap = heap.peakUsed();
                     peakOld = heap.peakOldAfterGc();
                 }
                 out.printf("handoff:   %s events in %.1f s: %s events/s (full topology, every input and internal topic consumed)%n",
                         Formatting.count(processed.records()), seconds(processed.elapsed()), Formatting.rate(processed.perSecond()));
-                out.printf("ratios:    Handoff / raw produce+consume %.1f %%; Handoff / plain EOS count %.1f %%%n",
-                        100 * processed.perSecond() / raw, 100 * processed.perSecond() / eos.perSecond());
+                if (eos != null) {
+                    out.printf("ratios:    Handoff / raw produce+consume %.1f %%; Handoff / plain EOS count %.1f %%%n",
+                            100 * processed.perSecond() / raw, 100 * processed.perSecond() / eos.perSecond());
+                }
 
                 // ---------------------------------------------------------------- results
                 Duration refresh = Duration.parse(HandoffRun.settings(settings).get(StreamsSettings.METRICS_REFRESH_INTERVAL));
@@ -223,7 +231,8 @@ public final class BenchRun {
                             breach.delaysMs().length, breach.quantile(0.5), breach.quantile(0.99), breach.quantile(1.0),
                             breach.missing() == 0 ? "" : " (" + breach.missing() + " never arrived)");
                 }
-                figures = new Figures(produce.perSecond(), consume.perSecond(), raw, eos.perSecond(), processed.perSecond(), peakHeap, peakOld,
+                figures = new Figures(produce.perSecond(), consume == null ? Double.NaN : consume.perSecond(), raw,
+                        eos == null ? Double.NaN : eos.perSecond(), processed.perSecond(), peakHeap, peakOld,
                         live, disk, open, accuracy, breach);
                 printGoals(figures);
                 if (dump != null) {
@@ -246,7 +255,9 @@ public final class BenchRun {
     private void printGoals(Figures f) {
         double ratio = f.handoff() / f.eosCount();
         out.println("goals:");
-        out.printf(Locale.ROOT, "  Handoff >= 65 %% of the plain EOS count:   %5.1f %%            %s%n", 100 * ratio, met(ratio >= 0.65));
+        if (!Double.isNaN(ratio)) {
+            out.printf(Locale.ROOT, "  Handoff >= 65 %% of the plain EOS count:   %5.1f %%            %s%n", 100 * ratio, met(ratio >= 0.65));
+        }
         out.printf(Locale.ROOT, "  Handoff >= 40,000 events/s:              %s events/s  %s%n", Formatting.rate(f.handoff()), met(f.handoff() >= 40_000));
         long perOpen = f.liveStateBytes() / Math.max(1, f.openFindings());
         out.printf(Locale.ROOT, "  state <= 1 KB per open finding:          %s bytes (live)  %s%n", Formatting.count(perOpen), met(perOpen <= 1024));

@@ -82,7 +82,6 @@ final class BreachDelay {
             producer.flush();
             run.startAndTakeInReference(List.of(topics.name(Topics.ASSETS), topics.name(Topics.OWNERS), topics.name(Topics.TEAMS),
                     topics.name(Topics.SLA_POLICY)));
-            run.streams().resume();
             String topic = topics.name(Topics.FINDINGS_REPORTED);
             long gap = Math.max(1, spread.toMillis() / Math.max(1, findings));
             out.printf("breach:   %d CRITICAL findings over %d s, handoff SLA 1 minute, sla.clock=wall; waiting for their breaches...%n",

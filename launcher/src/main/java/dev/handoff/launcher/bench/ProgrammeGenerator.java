@@ -209,6 +209,9 @@ public final class ProgrammeGenerator {
         }
         owner(sink, SOC, true, OwnerKind.PERSON, null, t);
         sink.reference("sla-policy", POLICY_ID, policy(t));
+        // Findings without a team (binding gaps) fall back to the default policy: the same spans, so every deadline is
+        // start + span and the ground truth needs no business-time arithmetic.
+        sink.reference("sla-policy", "default", SlaPolicy.newBuilder(policy(t)).setPolicyId("default").setEventId("bench-policy-default-v1").build());
         directory.spans(spans());
         return directory;
     }
