@@ -106,6 +106,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private Instant streamTime = Instant.EPOCH;
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
     private final Map<String, SlaClock> clocks = new HashMap<>();
+    /** Unrouted-age alerts known to have fired (a cache of {@link StoreNames#SLA_FIRED}, which stays the truth). */
+    private final Set<String> agedFired = new java.util.HashSet<>();
 
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, FindingState> states;
@@ -222,8 +224,16 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 depth++;
                 Instant entered = Instant.ofEpochMilli(kv.value);
                 oldest = oldest == null || entered.isBefore(oldest) ? entered : oldest;
-                if (!entered.isAfter(ageCutoff) && fired.get("unrouted-age|" + kv.key + "|" + kv.value) == null) {
-                    aged.add(kv.key);
+                if (!entered.isAfter(ageCutoff)) {
+                    String firedKey = "unrouted-age|" + kv.key + "|" + kv.value;
+                    // Remember what has fired: in a replay this runs about once per record over the whole queue.
+                    if (!agedFired.contains(firedKey)) {
+                        if (fired.get(firedKey) == null) {
+                            aged.add(kv.key);
+                        } else {
+                            agedFired.add(firedKey);
+                        }
+                    }
                 }
             }
         }
@@ -245,6 +255,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         for (String findingId : aged) {
             Long entered = unrouted.get(findingId);
             fired.put("unrouted-age|" + findingId + "|" + entered, now.toEpochMilli());
+            agedFired.add("unrouted-age|" + findingId + "|" + entered);
             FindingState s = states.get(findingId);
             out.emit(TO_UNROUTED, findingId, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
                     .setFindingId(findingId).setBand(s == null ? null : s.getBand())

@@ -53,6 +53,7 @@ public final class BenchRun {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "bench.";
+    private static final String TRANSACTION_TIMEOUT = "producer.transaction.timeout.ms";
 
     private final Options o;
     private final PrintStream out;
@@ -140,6 +141,9 @@ public final class BenchRun {
             Map<String, String> settings = new HashMap<>(o.streamsOverrides());
             settings.putIfAbsent(StreamsSettings.METRICS_REFRESH_INTERVAL, StreamsSettings.defaults().get(StreamsSettings.METRICS_REFRESH_INTERVAL));
             settings.put("num.stream.threads", Integer.toString(o.threads()));
+            // On a starved machine a transaction can outlive the 10 s default and be aborted by the coordinator (the
+            // producer then fails with InvalidProducerEpochException and the tasks migrate); both apps get more room.
+            settings.putIfAbsent(TRANSACTION_TIMEOUT, "60000");
             long refStarted = System.nanoTime();
             try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientProperties(), new StringSerializer(), new ByteArraySerializer())) {
                 reference.forEach(producer::send);
@@ -166,7 +170,8 @@ public final class BenchRun {
                     raw = summary.events() / (seconds(produce.elapsed()) + seconds(consume.elapsed()));
                     out.printf("raw:       produce + consume: %s events/s%n", Formatting.rate(raw));
                     Map<String, String> common = Map.of("num.stream.threads", Integer.toString(o.threads()),
-                            "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"));
+                            "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"),
+                            TRANSACTION_TIMEOUT, settings.get(TRANSACTION_TIMEOUT));
                     eos = Anchors.eosCount(kafka.bootstrapServers(), admin, PREFIX, o.partitions(), summary.events(),
                             Files.createDirectories(work.resolve("anchor-state")), common, n -> { });
                     out.printf("eos-count: %s events in %.1f s: %s events/s (plain Kafka Streams, exactly_once_v2, groupByKey, windowedBy 1 h, count, %s)%n",
@@ -306,6 +311,7 @@ public final class BenchRun {
     private static String describe(Map<String, String> overrides) {
         Map<String, String> s = HandoffRun.settings(overrides);
         return "num.stream.threads=" + s.get("num.stream.threads") + ", commit.interval.ms=" + s.get("commit.interval.ms")
+                + ", " + TRANSACTION_TIMEOUT + "=" + s.get(TRANSACTION_TIMEOUT)
                 + ", metrics.refresh.interval=" + s.get(StreamsSettings.METRICS_REFRESH_INTERVAL) + ", sla.clock=stream";
     }
 

@@ -152,8 +152,22 @@ final class HandoffRun implements AutoCloseable {
      * reads {@code metrics.handoff} (read_committed) and keeps the latest row per key of dimension ALL.
      */
     List<JsonNode> finalRows(Duration refreshInterval) {
-        sleep(refreshInterval.plusSeconds(3));
         String topic = topics.name(Topics.METRICS_HANDOFF);
+        // A refresh recomputes a bounded number of cohorts per run, so after a backlog the rows catch up over several
+        // runs: wait until a whole interval (plus a commit) passes without a new row.
+        Map<TopicPartition, Long> before = Map.of();
+        long stableSince = System.nanoTime();
+        long giveUp = System.nanoTime() + Duration.ofMinutes(15).toNanos();
+        while (System.nanoTime() < giveUp) {
+            Map<TopicPartition, Long> now = endOffsets(topic);
+            if (!now.equals(before)) {
+                before = now;
+                stableSince = System.nanoTime();
+            } else if (System.nanoTime() - stableSince > refreshInterval.plusSeconds(3).toNanos()) {
+                break;
+            }
+            sleep(Duration.ofSeconds(1));
+        }
         Deserializer<HandoffWindow> values = topics.valueSerde(Topics.METRICS_HANDOFF).deserializer();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -178,6 +192,23 @@ final class HandoffRun implements AutoCloseable {
         List<JsonNode> rows = new ArrayList<>();
         latest.forEach((k, v) -> rows.add(AvroJson.toJson(values.deserialize(topic, v))));
         return rows;
+    }
+
+    private Map<TopicPartition, Long> endOffsets(String topic) {
+        try {
+            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < topics.partitions(Topics.METRICS_HANDOFF); p++) {
+                latest.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> out = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+            return out;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("cannot read the end offsets of " + topic + ": " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
     }
 
     /** The workspace gauges and the unrouted queue, read from the service's own stores as its query API does. */
