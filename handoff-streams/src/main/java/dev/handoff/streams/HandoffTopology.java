@@ -102,7 +102,7 @@ public final class HandoffTopology {
         t.addSource("owner-load-source", new StringDeserializer(), new StringDeserializer(), ownerLoad);
         t.addProcessor("owner-load", () -> new OwnerLoadProcessor(settings.noise()), "owner-load-source");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OwnerLoadProcessor.STORE), Serdes.String(), Serdes.Long())
-                .withLoggingEnabled(Map.of()), "owner-load");
+                .withLoggingEnabled(Map.of()).withCachingEnabled(), "owner-load");
         t.addSink(OwnerLoadProcessor.TO_NOISE_FLAGS, noiseFlags, new StringSerializer(), new StringSerializer(), "owner-load");
 
         addStore(t, StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
@@ -138,7 +138,7 @@ public final class HandoffTopology {
         String members = cohortMembersTopic(topics);
         t.addProcessor(MetricsNames.ROUTER_NODE, () -> new CohortMembersRouter(metrics.zone()), "finding-lifecycle");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBER_KEYS_STORE),
-                Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of()), MetricsNames.ROUTER_NODE);
+                Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of()).withCachingEnabled(), MetricsNames.ROUTER_NODE);
         t.addSink("cohort-members-sink", members, new StringSerializer(), new ByteArraySerializer(),
                 new CohortMessage.Partitioner(), MetricsNames.ROUTER_NODE);
 
@@ -159,7 +159,7 @@ public final class HandoffTopology {
 
     private static <V> void addStore(Topology t, String name, Serde<V> valueSerde, String processor) {
         StoreBuilder<?> store = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), valueSerde)
-                .withLoggingEnabled(Map.of());
+                .withLoggingEnabled(Map.of()).withCachingEnabled();
         t.addStateStore(store, processor);
     }
 

@@ -289,6 +289,62 @@ class HandoffTopologyTest {
     }
 
     @Test
+    void aReopenedFindingGetsHandoffDeadlinesFromItsReopening() {
+        registerPaymentsTeam(true);
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(f);
+        Instant firstDeadline = current(f.getFindingId()).getHandoffDeadline();
+        command(Fixtures.command(f.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plusSeconds(60)));
+        command(Fixtures.command(f.getFindingId(), CommandKind.RESOLVE, "u-ana", T0.plusSeconds(120)));
+        Instant reopenedAt = T0.plus(java.time.Duration.ofDays(7));
+        capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, reopenedAt));
+
+        FindingState s = current(f.getFindingId());
+        assertEquals(CaptureOrigin.REOPEN, s.getOrigin());
+        assertTrue(s.getHandoffDeadline().isAfter(reopenedAt),
+                "the new handoff runs from the reopening: deadline " + s.getHandoffDeadline() + ", first one " + firstDeadline);
+        assertTrue(s.getNoAckDeadline().isAfter(reopenedAt), "no-ack window from the reopening: " + s.getNoAckDeadline());
+    }
+
+    @Test
+    void aFirstCaptureTakesItsDeadlinesFromTheRoutedTeamsPolicy() {
+        registerPaymentsTeam(true);
+        // The team runs a 24x7 calendar-time policy: HIGH is handed off within 2 hours, whatever the day.
+        dev.handoff.avro.SlaPolicy defaults = dev.handoff.streams.sla.SlaPolicies.defaultPolicy();
+        dev.handoff.avro.SlaPolicy allHours = dev.handoff.avro.SlaPolicy.newBuilder(defaults).setPolicyId("all-hours")
+                .setTargets(List.of(dev.handoff.avro.SeverityTarget.newBuilder(defaults.getTargets().get(1))
+                        .setHandoff(dev.handoff.avro.SlaSpan.newBuilder().setAmount(2).setUnit(dev.handoff.avro.SpanUnit.HOURS)
+                                .setClock(dev.handoff.avro.SpanClock.CALENDAR).build()).build()))
+                .build();
+        pipe(Topics.SLA_POLICY, "all-hours", allHours);
+        pipe(Topics.TEAMS, "payments", Team.newBuilder(Fixtures.team("payments", "u-lead", List.of("u-esc"))).setSlaPolicyId("all-hours").build());
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(f);
+
+        FindingState s = current(f.getFindingId());
+        assertEquals("payments", s.getTeamId());
+        assertEquals("all-hours", s.getSlaPolicyId());
+        assertEquals(T0.plus(java.time.Duration.ofHours(2)), s.getHandoffDeadline());
+        assertEquals(T0.plus(java.time.Duration.ofHours(2)), notify.readValue().getHandoffDeadline(), "the owner is told the team's deadline");
+    }
+
+    @Test
+    void aManualSeverityRaiseSurvivesALaterDuplicateCapture() {
+        registerPaymentsTeam(true);
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0);
+        capture(f);
+        command(LifecycleCommand.newBuilder(Fixtures.command(f.getFindingId(), CommandKind.CHANGE_SEVERITY, "u-soc", T0.plusSeconds(60)))
+                .setDetails(new SeverityChange(SeverityBand.CRITICAL, null)).build());
+        Instant criticalDeadline = current(f.getFindingId()).getHandoffDeadline();
+        capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0.plusSeconds(600)));
+
+        FindingState s = current(f.getFindingId());
+        assertEquals(2, s.getCaptureCount());
+        assertEquals(SeverityBand.CRITICAL, s.getBand(), "a rescan does not undo a person's severity decision");
+        assertEquals(criticalDeadline, s.getHandoffDeadline());
+    }
+
+    @Test
     void severityRaisedAfterRoutingTagsMismatchAndRecomputesTheDeadline() {
         registerPaymentsTeam(true);
         FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0);

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./handoff}: the local mode, and {@code topics create} for a real cluster (docker-compose.yml). */
 @Command(name = "handoff", mixinStandardHelpOptions = true, version = "Handoff 0.1.0-SNAPSHOT",
         description = "Measures the handoff segment of security findings, live, on Kafka.",
-        subcommands = {DemoCommand.class, AckCommand.class, StatusCommand.class, ExportCommand.class, TopicsCommand.class})
+        subcommands = {DemoCommand.class, AckCommand.class, StatusCommand.class, ExportCommand.class, TopicsCommand.class,
+                dev.handoff.launcher.bench.BenchCommand.class})
 public final class HandoffCli implements Runnable {
 
     @CommandLine.Spec

@@ -44,6 +44,8 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
     private static final String NEXT = "next|";
     static final String LATEST = "latest|";
     static final String HISTORY = "history|";
+    /** Bound on the cohorts one refresh run recomputes (with their weeks and months), so a backlog cannot stall the task. */
+    static final int MAX_COHORTS_PER_REFRESH = 200;
 
     private final MetricsSettings settings;
     private final LifecycleSettings.Clock clock;
@@ -53,6 +55,8 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
     private KeyValueStore<String, CycleWindow> cycleDays;
     private KeyValueStore<String, String> refresh;
     private KeyValueStore<String, String> gauges;
+    /** The dirty key after which the next refresh run starts (null: from the first). */
+    private String dirtyResume;
 
     public CohortMetricsProcessor(MetricsSettings settings, LifecycleSettings.Clock clock) {
         this.settings = settings;
@@ -120,17 +124,20 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
     void refresh(Instant now) {
         Set<String> cohorts = new LinkedHashSet<>();
         List<String> done = new ArrayList<>();
-        try (KeyValueIterator<String, String> it = refresh.prefixScan(DIRTY, KEYS)) {
-            it.forEachRemaining(kv -> {
-                cohorts.add(kv.key.substring(DIRTY.length()));
-                done.add(kv.key);
-            });
+        // At most MAX_COHORTS_PER_REFRESH per run, the rest stay marked for the next: on a backlog nearly every cohort of
+        // the last weeks changes between two runs, and recomputing them all stalled the task (end-to-end bench, issue G).
+        // Round robin from where the last run stopped, so cohorts late in key order are not starved by busy early ones.
+        takeDirty(cohorts, done, dirtyResume == null ? DIRTY : dirtyResume, DIRTY + "\uffff");
+        if (dirtyResume != null) {
+            takeDirty(cohorts, done, DIRTY, dirtyResume);
         }
+        dirtyResume = cohorts.size() < MAX_COHORTS_PER_REFRESH || done.isEmpty() ? null : done.get(done.size() - 1) + "\u0000";
         try (KeyValueIterator<String, String> it = refresh.range(DUE, DUE + GaugeStore.millis(now.toEpochMilli()) + "|\uffff")) {
-            it.forEachRemaining(kv -> {
-                cohorts.add(kv.key.substring(kv.key.indexOf('|', DUE.length()) + 1));
-                done.add(kv.key);
-            });
+            while (it.hasNext() && cohorts.size() < MAX_COHORTS_PER_REFRESH) {
+                String key = it.next().key;
+                cohorts.add(key.substring(key.indexOf('|', DUE.length()) + 1));
+                done.add(key);
+            }
         }
         done.forEach(refresh::delete);
         Set<String> periods = new LinkedHashSet<>();
@@ -148,6 +155,17 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         pruneHistory(now);
         if (!cohorts.isEmpty()) {
             log.debug("task {} recomputed {} cohorts and {} weeks/months as of {}", context.taskId(), cohorts.size(), periods.size(), now);
+        }
+    }
+
+    private void takeDirty(Set<String> cohorts, List<String> done, String from, String to) {
+        try (KeyValueIterator<String, String> it = refresh.range(from, to)) {
+            while (it.hasNext() && cohorts.size() < MAX_COHORTS_PER_REFRESH) {
+                String key = it.next().key;
+                if (key.startsWith(DIRTY) && cohorts.add(key.substring(DIRTY.length()))) {
+                    done.add(key);
+                }
+            }
         }
     }
 

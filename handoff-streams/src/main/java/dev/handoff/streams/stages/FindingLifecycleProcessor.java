@@ -92,6 +92,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private static final String SOURCE = "handoff-streams";
 
     private static final String STREAM_TIME_KEY = "~stream-time";
+    /** The band reason of a severity a person set with CHANGE_SEVERITY. */
+    private static final String MANUAL_REASON = "manual";
     private static final String LAST_SNAPSHOT_KEY = "~unrouted-snapshot";
 
     private final Topics topics;
@@ -104,6 +106,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private Instant streamTime = Instant.EPOCH;
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
     private final Map<String, SlaClock> clocks = new HashMap<>();
+    /** Unrouted-age alerts known to have fired (a cache of {@link StoreNames#SLA_FIRED}, which stays the truth). */
+    private final Set<String> agedFired = new java.util.HashSet<>();
 
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, FindingState> states;
@@ -220,8 +224,16 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 depth++;
                 Instant entered = Instant.ofEpochMilli(kv.value);
                 oldest = oldest == null || entered.isBefore(oldest) ? entered : oldest;
-                if (!entered.isAfter(ageCutoff) && fired.get("unrouted-age|" + kv.key + "|" + kv.value) == null) {
-                    aged.add(kv.key);
+                if (!entered.isAfter(ageCutoff)) {
+                    String firedKey = "unrouted-age|" + kv.key + "|" + kv.value;
+                    // Remember what has fired: in a replay this runs about once per record over the whole queue.
+                    if (!agedFired.contains(firedKey)) {
+                        if (fired.get(firedKey) == null) {
+                            aged.add(kv.key);
+                        } else {
+                            agedFired.add(firedKey);
+                        }
+                    }
                 }
             }
         }
@@ -243,6 +255,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         for (String findingId : aged) {
             Long entered = unrouted.get(findingId);
             fired.put("unrouted-age|" + findingId + "|" + entered, now.toEpochMilli());
+            agedFired.add("unrouted-age|" + findingId + "|" + entered);
             FindingState s = states.get(findingId);
             out.emit(TO_UNROUTED, findingId, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
                     .setFindingId(findingId).setBand(s == null ? null : s.getBand())
@@ -447,7 +460,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 .setToStatus(FindingStatus.OPEN).setNote(why));
         // Routing is evaluated afresh: the owner may have changed since the first handoff.
         s.setOwnerId(null).setRoute(RouteKind.UNROUTED);
-        enrichAndRoute(s, cause, out, NotificationReason.REOPENED);
+        // A new handoff starts here, so its deadlines run from the reopening, not from t0 (long past).
+        enrich(s, cause, out, true);
+        route(s, cause, out, NotificationReason.REOPENED);
         save(s, out);
     }
 
@@ -460,6 +475,11 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /** Stage 2: binds the asset and normalises severity with the data at hand; records what is still missing. */
     private void enrich(FindingState.Builder s, Cause cause, Emits out) {
+        enrich(s, cause, out, false);
+    }
+
+    /** @param newHandoff a new handoff starts with this input (a reopening): its deadlines are set afresh */
+    private void enrich(FindingState.Builder s, Cause cause, Emits out, boolean newHandoff) {
         Optional<AliasIndex.Binding> binding = aliases.bind(s.getTarget());
         Optional<Asset> asset = binding.map(b -> assets.get(b.assetId()));
         boolean inKev = SeverityNormaliser.cves(view(s)).stream().anyMatch(cve -> kev.get(cve) != null);
@@ -467,9 +487,17 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
         SeverityBand before = s.getEnrichedAt() == null ? null : s.getBand();
         boolean wasComplete = s.getEnrichmentComplete();
+        SeverityBand band = n.band();
+        List<String> reasons = n.reasons();
+        if (before != null && s.getBandReasons().contains(MANUAL_REASON) && SeverityBands.rank(before) > SeverityBands.rank(band)) {
+            // A person set this band (CHANGE_SEVERITY): a rescan or a register change may raise it, never undo it.
+            band = before;
+            reasons = union(reasons, List.of(MANUAL_REASON));
+        }
+        SeverityBand normalised = band;
         s.setAssetId(asset.map(Asset::getAssetId).orElse(null))
-                .setBand(n.band())
-                .setBandReasons(n.reasons())
+                .setBand(band)
+                .setBandReasons(reasons)
                 .setCvssScore(n.cvssScore())
                 .setKev(inKev)
                 .setEnrichmentMissing(n.missing())
@@ -490,11 +518,11 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             out.activity(ActivityKind.ENRICHED, Stage.ENRICHMENT, s, a -> a.setBand(n.band())
                     .setAttributes(Map.of("missing", String.join(",", n.missing()), "reasons", String.join(",", n.reasons()))));
         } else if (!wasComplete && n.missing().isEmpty()) {
-            out.activity(ActivityKind.ENRICHMENT_COMPLETED, null, s, a -> a.setBand(n.band()));
+            out.activity(ActivityKind.ENRICHMENT_COMPLETED, null, s, a -> a.setBand(normalised));
         }
-        if (before != null && SeverityBands.rank(n.band()) > SeverityBands.rank(before)) {
-            severityRaised(s, cause, out, before, n.band(), "re-normalised: " + String.join(",", n.reasons()));
-        } else if (before == null) {
+        if (before != null && SeverityBands.rank(normalised) > SeverityBands.rank(before)) {
+            severityRaised(s, cause, out, before, normalised, "re-normalised: " + String.join(",", n.reasons()));
+        } else if (before == null || newHandoff) {
             setHandoffDeadlines(s, cause, out);
         }
     }
@@ -513,6 +541,11 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         String previousOwner = s.getOwnerId();
         addModes(s, out, route.modes(), route.explanation());
         s.setTeamId(route.teamId());
+        if (s.getEnrichedAt() != null && !clockFor(route.teamId()).policyId().equals(s.getSlaPolicyId())) {
+            // Deadlines run on the team's policy, and routing is what names the team: at a first capture enrichment
+            // set them from the default policy, before the team was known.
+            setHandoffDeadlines(s, cause, out);
+        }
         if (route.businessUnit() != null) {
             s.setBusinessUnit(route.businessUnit());
         }
@@ -703,7 +736,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             case CHANGE_SEVERITY -> {
                 SeverityBand to = ((SeverityChange) c.getDetails()).getBand();
                 SeverityBand from = s.getBand();
-                s.setBand(to).setBandReasons(union(s.getBandReasons(), List.of("manual")));
+                s.setBand(to).setBandReasons(union(s.getBandReasons(), List.of(MANUAL_REASON)));
                 if (SeverityBands.rank(to) > SeverityBands.rank(from)) {
                     severityRaised(s, cause, out, from, to, c.getNote() == null ? "changed by " + actor : c.getNote());
                 } else {

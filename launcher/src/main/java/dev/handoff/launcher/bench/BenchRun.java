@@ -1,0 +1,340 @@
+package dev.handoff.launcher.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.handoff.local.LocalKafka;
+import dev.handoff.schemas.Topics;
+import dev.handoff.schemas.registry.SchemaRegistries;
+import dev.handoff.streams.HandoffTopology;
+import dev.handoff.streams.StreamsSettings;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * One {@code ./handoff bench}: generate the programme and its ground truth, start the in-process broker, take the
+ * directory into handoff-streams, produce the events (raw produce), read them back (raw consume), run the plain EOS
+ * count over them, then let Handoff process the whole backlog, check its metrics against the truth, measure its state,
+ * and finally measure breach-alert delay on the wall clock. Prints as it goes; returns 0 when the metrics are exact.
+ */
+public final class BenchRun {
+
+    /** What to run. */
+    public record Options(long events, long seed, int days, int partitions, int threads, Path dump, int breachFindings,
+                          boolean anchors, BenchProfile profile, Map<String, String> streamsOverrides) {
+    }
+
+    /** The figures of a run, for tests and the dump. */
+    public record Figures(double produce, double consume, double raw, double eosCount, double handoff, long peakHeap,
+                          long peakOldAfterGc, long liveStateBytes, long diskStateBytes, long openFindings,
+                          Accuracy.Result accuracy, BreachDelay.Result breach) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREFIX = "bench.";
+    private static final String TRANSACTION_TIMEOUT = "producer.transaction.timeout.ms";
+
+    private final Options o;
+    private final PrintStream out;
+    private Figures figures;
+
+    public BenchRun(Options options, PrintStream out) {
+        this.o = options;
+        this.out = out;
+    }
+
+    public Figures figures() {
+        return figures;
+    }
+
+    public int run() throws IOException {
+        long t0 = System.nanoTime();
+        out.printf("Handoff bench: %s events, seed %d, %d days, %d partitions, %d stream threads%n", Formatting.count(o.events()), o.seed(),
+                o.days(), o.partitions(), o.threads());
+        out.printf("machine:   %d cores, %s RAM, JDK %s (%s), max heap %s, load average %.2f%n", Runtime.getRuntime().availableProcessors(),
+                totalRam(), System.getProperty("java.version"), System.getProperty("java.vm.name"), Formatting.mib(HeapSampler.maxHeap()),
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        Path work = Files.createTempDirectory("handoff-bench-");
+        try (LocalKafka kafka = LocalKafka.builder()
+                // Events are dated up to weeks back: the broker must not expire them by their timestamps mid-run.
+                .brokerProperty("log.retention.ms", "-1")
+                .start();
+             Admin admin = Admin.create(kafka.clientProperties())) {
+            out.printf("broker:    in-process KRaft broker at %s%n", kafka.bootstrapServers());
+            Topics topics = new Topics(PREFIX, o.partitions(), SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, "embedded")));
+            kafka.createTopics(topics.newTopics((short) 1));
+            kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, o.partitions(), (short) 1)).toList());
+            kafka.createTopics(List.of(new NewTopic(PREFIX + "anchor.counts", o.partitions(), (short) 1)));
+
+            // ---------------------------------------------------------------- generate
+            // The timeline ends an hour before now (the broker refuses timestamps more than an hour ahead), on a whole hour.
+            Instant end = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.HOURS).minus(Duration.ofHours(1));
+            Instant start = end.minus(Duration.ofDays(o.days()));
+            long genStarted = System.nanoTime();
+            ProgrammeGenerator generator = ProgrammeGenerator.calibrated(o.profile(), o.seed(), o.events(), o.partitions(), start,
+                    Duration.ofDays(o.days()));
+            EventLog log = new EventLog(work.resolve("events.bin"));
+            BenchDump dump = o.dump() == null ? null : new BenchDump(o.dump());
+            List<ProducerRecord<String, byte[]>> reference = new ArrayList<>();
+            GroundTruth[] truth = new GroundTruth[1];
+            Map<String, org.apache.kafka.common.serialization.Serializer<SpecificRecord>> serializers = new HashMap<>();
+            ProgrammeGenerator.Sink sink = new ProgrammeGenerator.Sink() {
+                long n;
+
+                @Override
+                public void reference(String suffix, String key, SpecificRecord value) {
+                    String topic = PREFIX + suffix;
+                    reference.add(new ProducerRecord<>(topic, key, serializers.computeIfAbsent(suffix, k -> serializer(topics, k)).serialize(topic, value)));
+                    if (dump != null) {
+                        dump.record(suffix, key, value);
+                    }
+                }
+
+                @Override
+                public void event(String suffix, String key, Instant time, SpecificRecord value, TruthEvent t) {
+                    String topic = PREFIX + suffix;
+                    log.append(suffix, time.toEpochMilli(), key, serializers.computeIfAbsent(suffix, k -> serializer(topics, k)).serialize(topic, value));
+                    truth[0].accept(t);
+                    if (dump != null) {
+                        dump.record(suffix, key, value);
+                    }
+                    if (++n % Math.max(1, o.events() / 10) == 0) {
+                        out.printf("generate:  %3d%%  %s events%n", n * 100 / o.events(), Formatting.count(n));
+                    }
+                }
+            };
+            Directory directory = generator.directory(sink);
+            truth[0] = new GroundTruth(directory);
+            ProgrammeGenerator.Summary summary = generator.run(sink);
+            log.close();
+            if (dump != null) {
+                dump.close();
+            }
+            out.printf("programme: %s findings, %s events %s, %s to %s; %s people in %d teams, %s assets (generated in %.1f s)%n",
+                    Formatting.count(summary.findings()), Formatting.count(summary.events()), summary.byTopic(), summary.first(), summary.last(),
+                    Formatting.count(summary.people()), summary.teams(), Formatting.count(summary.assets()), secondsSince(genStarted));
+            out.printf("           findings per failure mode (truth): %s; NOTIFICATION_NOISE depending on timing: %d%n",
+                    truth[0].findingsByMode(), truth[0].uncertainNoise());
+
+            // ---------------------------------------------------------------- the service takes in the directory
+            Map<String, String> settings = new HashMap<>(o.streamsOverrides());
+            settings.putIfAbsent(StreamsSettings.METRICS_REFRESH_INTERVAL, StreamsSettings.defaults().get(StreamsSettings.METRICS_REFRESH_INTERVAL));
+            settings.put("num.stream.threads", Integer.toString(o.threads()));
+            // On a starved machine a transaction can outlive the 10 s default and be aborted by the coordinator (the
+            // producer then fails with InvalidProducerEpochException and the tasks migrate); both apps get more room.
+            settings.putIfAbsent(TRANSACTION_TIMEOUT, "60000");
+            long refStarted = System.nanoTime();
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.clientProperties(), new StringSerializer(), new ByteArraySerializer())) {
+                reference.forEach(producer::send);
+                producer.flush();
+            }
+            HandoffRun handoff = new HandoffRun(kafka.bootstrapServers(), topics, admin, Files.createDirectories(work.resolve("handoff-state")), settings);
+            try {
+                handoff.startAndTakeInReference(List.of(PREFIX + "assets", PREFIX + "owners", PREFIX + "teams", PREFIX + "sla-policy"));
+                handoff.stop();
+                out.printf("reference: %s directory records fanned out to %d partitions and taken in by handoff-streams in %.1f s; stopped%n",
+                        Formatting.count(reference.size()), o.partitions(), secondsSince(refStarted));
+
+                // ---------------------------------------------------------------- anchors
+                Anchors.Timing produce = Anchors.produce(kafka.bootstrapServers(), PREFIX, log.file(), summary.events(), n -> { });
+                out.printf("produce:   %s events (%s) in %.1f s: %s events/s (one producer, acks=all, idempotent, linger 10 ms)%n",
+                        Formatting.count(produce.records()), Formatting.mib(log.bytes()), seconds(produce.elapsed()), Formatting.rate(produce.perSecond()));
+                double raw = Double.NaN;
+                Anchors.Timing consume = null;
+                Anchors.Timing eos = null;
+                if (o.anchors()) {
+                    consume = Anchors.consume(kafka.bootstrapServers(), PREFIX, o.partitions(), summary.events());
+                    out.printf("consume:   %s events in %.1f s: %s events/s (one read_committed consumer)%n", Formatting.count(consume.records()),
+                            seconds(consume.elapsed()), Formatting.rate(consume.perSecond()));
+                    raw = summary.events() / (seconds(produce.elapsed()) + seconds(consume.elapsed()));
+                    out.printf("raw:       produce + consume: %s events/s%n", Formatting.rate(raw));
+                    Map<String, String> common = Map.of("num.stream.threads", Integer.toString(o.threads()),
+                            "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"),
+                            TRANSACTION_TIMEOUT, settings.get(TRANSACTION_TIMEOUT));
+                    eos = Anchors.eosCount(kafka.bootstrapServers(), admin, PREFIX, o.partitions(), summary.events(),
+                            Files.createDirectories(work.resolve("anchor-state")), common, n -> { });
+                    out.printf("eos-count: %s events in %.1f s: %s events/s (plain Kafka Streams, exactly_once_v2, groupByKey, windowedBy 1 h, count, %s)%n",
+                            Formatting.count(eos.records()), seconds(eos.elapsed()), Formatting.rate(eos.perSecond()), common);
+                }
+
+                // ---------------------------------------------------------------- Handoff
+                out.printf("handoff:   starting handoff-streams again on the backlog (exactly_once_v2, %s)%n", describe(settings));
+                Anchors.Timing processed;
+                long peakHeap;
+                long peakOld;
+                try (HeapSampler heap = new HeapSampler()) {
+                    long[] lastPrint = {System.nanoTime(), 0};
+                    long resumed = System.nanoTime();
+                    processed = handoff.process(summary.events(), committed -> {
+                        if (System.nanoTime() - lastPrint[0] > 5_000_000_000L) {
+                            double rate = (committed - lastPrint[1]) / ((System.nanoTime() - lastPrint[0]) / 1e9);
+                            out.printf("handoff:   %3d%%  %s events, %s events/s now, %.0f s in%n", committed * 100 / summary.events(),
+                                    Formatting.count(committed), Formatting.rate(rate), secondsSince(resumed));
+                            lastPrint[0] = System.nanoTime();
+                            lastPrint[1] = committed;
+                        }
+                    }, took -> out.printf("handoff:   RUNNING after %.1f s (start-up, group join, tasks); timing from here%n", seconds(took)));
+                    peakHeap = heap.peakUsed();
+                    peakOld = heap.peakOldAfterGc();
+                }
+                out.printf("handoff:   %s events in %.1f s: %s events/s (full topology, every input and internal topic consumed)%n",
+                        Formatting.count(processed.records()), seconds(processed.elapsed()), Formatting.rate(processed.perSecond()));
+                if (eos != null) {
+                    out.printf("ratios:    Handoff / raw produce+consume %.1f %%; Handoff / plain EOS count %.1f %%%n",
+                            100 * processed.perSecond() / raw, 100 * processed.perSecond() / eos.perSecond());
+                }
+
+                // ---------------------------------------------------------------- results
+                Duration refresh = Duration.parse(HandoffRun.settings(settings).get(StreamsSettings.METRICS_REFRESH_INTERVAL));
+                List<JsonNode> rows = handoff.finalRows(refresh);
+                JsonNode gauges = handoff.gauges();
+                List<HandoffRun.StoreSize> stores = handoff.storeSizes();
+                long live = stores.stream().mapToLong(HandoffRun.StoreSize::bytes).sum();
+                long disk = handoff.closeAndMeasureDisk();
+                long open = truth[0].gauges().open();
+                out.printf("memory:    peak heap in use %s, peak old generation after GC %s (whole JVM: broker, clients and service; max %s)%n",
+                        Formatting.mib(peakHeap), Formatting.mib(peakOld), Formatting.mib(HeapSampler.maxHeap()));
+                out.printf("state:     RocksDB live (SST files + memtables, Kafka Streams metrics) %s for %s open findings (%s in all): %s bytes per open finding%n",
+                        Formatting.mib(live), Formatting.count(open), Formatting.count(truth[0].findings()), Formatting.count(live / Math.max(1, open)));
+                out.printf("           on disk after close (state directory, flushed) %s: %s bytes per open finding, %s per finding%n",
+                        Formatting.mib(disk), Formatting.count(disk / Math.max(1, open)), Formatting.count(disk / Math.max(1, truth[0].findings())));
+                StringBuilder largest = new StringBuilder();
+                stores.stream().limit(8).forEach(s -> largest.append(largest.length() == 0 ? "" : ", ").append(s.store()).append(' ')
+                        .append(Formatting.mib(s.bytes())).append(" (").append(Formatting.count(s.keys())).append(" keys)"));
+                out.printf("           largest stores: %s%n", largest);
+                out.println("accuracy:  metrics.handoff DAY rows of dimension ALL against the ground truth, each at its own as_of");
+                Accuracy.Result accuracy = Accuracy.check(truth[0], rows, gauges);
+                Accuracy.print(accuracy, out);
+
+                // ---------------------------------------------------------------- breach delay
+                BreachDelay.Result breach = null;
+                if (o.breachFindings() > 0) {
+                    breach = BreachDelay.run(kafka, admin, Files.createDirectories(work.resolve("breach-state")), o.breachFindings(),
+                            Duration.ofSeconds(20), settings, out);
+                    out.printf("breach:    alert arrival minus deadline over %d alerts: p50 %d ms, p99 %d ms, max %d ms%s%n",
+                            breach.delaysMs().length, breach.quantile(0.5), breach.quantile(0.99), breach.quantile(1.0),
+                            breach.missing() == 0 ? "" : " (" + breach.missing() + " never arrived)");
+                }
+                figures = new Figures(produce.perSecond(), consume == null ? Double.NaN : consume.perSecond(), raw,
+                        eos == null ? Double.NaN : eos.perSecond(), processed.perSecond(), peakHeap, peakOld,
+                        live, disk, open, accuracy, breach);
+                printGoals(figures);
+                if (dump != null) {
+                    dump.rows(rows);
+                    dump.json(BenchDump.GAUGES, gauges);
+                    dump.json(BenchDump.RUN, run(summary));
+                    out.printf("dump:      %s (events.ndjson, metrics-handoff.ndjson, gauges.json, run.json); recompute with ./handoff bench recompute %s%n",
+                            o.dump(), o.dump());
+                }
+                out.printf("done in %.0f s%n", secondsSince(t0));
+                return accuracy.exact() ? 0 : 1;
+            } finally {
+                handoff.close();
+            }
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    private void printGoals(Figures f) {
+        double ratio = f.handoff() / f.eosCount();
+        out.println("goals:");
+        if (!Double.isNaN(ratio)) {
+            out.printf(Locale.ROOT, "  Handoff >= 65 %% of the plain EOS count:   %5.1f %%            %s%n", 100 * ratio, met(ratio >= 0.65));
+        }
+        out.printf(Locale.ROOT, "  Handoff >= 40,000 events/s:              %s events/s  %s%n", Formatting.rate(f.handoff()), met(f.handoff() >= 40_000));
+        long perOpen = f.liveStateBytes() / Math.max(1, f.openFindings());
+        out.printf(Locale.ROOT, "  state <= 1 KB per open finding:          %s bytes (live)  %s%n", Formatting.count(perOpen), met(perOpen <= 1024));
+        if (f.breach() != null) {
+            long p99 = f.breach().quantile(0.99);
+            out.printf(Locale.ROOT, "  breach alert p99 <= 2 s after deadline:  %d ms            %s%n", p99, met(f.breach().missing() == 0 && p99 >= 0 && p99 <= 2000));
+        }
+        out.printf("  metrics exact against the ground truth:  %s%n", f.accuracy().exact() ? "yes" : "NO (" + f.accuracy().differences().size() + " differences)");
+    }
+
+    private static String met(boolean ok) {
+        return ok ? "met" : "NOT met";
+    }
+
+    private ObjectNode run(ProgrammeGenerator.Summary s) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("events", s.events());
+        n.put("findings", s.findings());
+        n.put("seed", o.seed());
+        n.put("days", o.days());
+        n.put("partitions", o.partitions());
+        n.put("first_event", s.first().toString());
+        n.put("last_event", s.last().toString());
+        ObjectNode profile = n.putObject("profile");
+        o.profile().asMap().forEach(profile::put);
+        if (figures != null) {
+            ObjectNode f = n.putObject("events_per_second");
+            f.put("produce", figures.produce());
+            f.put("consume", figures.consume());
+            f.put("raw_produce_consume", figures.raw());
+            f.put("eos_count", figures.eosCount());
+            f.put("handoff", figures.handoff());
+        }
+        return n;
+    }
+
+    /** The value serializer of an input or reference topic, built once: the serde looks its schema up on creation. */
+    @SuppressWarnings("unchecked")
+    private static org.apache.kafka.common.serialization.Serializer<SpecificRecord> serializer(Topics topics, String suffix) {
+        dev.handoff.schemas.TopicDef<?> def = Topics.ALL.stream().filter(t -> t.suffix().equals(suffix)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("the bench does not produce to " + suffix));
+        return (org.apache.kafka.common.serialization.Serializer<SpecificRecord>) (org.apache.kafka.common.serialization.Serializer<?>)
+                topics.valueSerde(def).serializer();
+    }
+
+    private static String describe(Map<String, String> overrides) {
+        Map<String, String> s = HandoffRun.settings(overrides);
+        return "num.stream.threads=" + s.get("num.stream.threads") + ", commit.interval.ms=" + s.get("commit.interval.ms")
+                + ", " + TRANSACTION_TIMEOUT + "=" + s.get(TRANSACTION_TIMEOUT)
+                + ", metrics.refresh.interval=" + s.get(StreamsSettings.METRICS_REFRESH_INTERVAL) + ", sla.clock=stream";
+    }
+
+    private static String totalRam() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return String.format(Locale.ROOT, "%.1f GiB", os.getTotalMemorySize() / (1024.0 * 1024 * 1024));
+        }
+        return "?";
+    }
+
+    private static double seconds(Duration d) {
+        return d.toNanos() / 1e9;
+    }
+
+    private static double secondsSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1e9;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException | UncheckedIOException e) {
+            // a temporary directory
+        }
+    }
+}
