@@ -285,7 +285,8 @@ class LocalModeCommandsIT {
         assertEquals("ACKNOWLEDGEMENT", acked.get("stage"));
         assertEquals(ACTOR, acked.get("actor"));
         assertEquals(ACTOR, acked.get("owner"));
-        assertEquals("status OPEN -> ACKNOWLEDGED", acked.get("details"));
+        assertEquals("status OPEN -> ACKNOWLEDGED; note: mine, patching today", acked.get("details"),
+                "the ack note travels with the acknowledgement into the audit row");
         assertEquals("timely handling", acked.get("evidence"));
         assertEquals("SOC 2 CC7.1; ISO/IEC 27001:2022 A.8.8", acked.get("controls"));
         assertTrue(acked.get("cause_event_id").startsWith("cmd-"), acked.toString());
