@@ -54,6 +54,9 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
         this.sent = context.getStateStore(MetricsNames.MEMBER_KEYS_STORE);
+        // A revived task (after an aborted transaction) runs init again on this instance; the gauge last forwarded
+        // may have been aborted with it, so the next one must not be suppressed as unchanged.
+        this.lastGauge = null;
     }
 
     @Override

@@ -71,6 +71,7 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         cycleDays = context.getStateStore(MetricsNames.CYCLE_DAYS_STORE);
         refresh = context.getStateStore(MetricsNames.REFRESH_STORE);
         gauges = context.getStateStore(MetricsNames.GAUGES_STORE);
+        dirtyResume = null; // a revived task starts its refresh scan from the beginning of the rolled-back store
         PunctuationType type = clock == LifecycleSettings.Clock.WALL ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
         context.schedule(settings.refreshInterval(), type, ts -> refresh(Instant.ofEpochMilli(ts)));
     }

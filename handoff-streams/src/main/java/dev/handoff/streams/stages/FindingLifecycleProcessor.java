@@ -137,6 +137,12 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
+        // Kafka Streams calls init again on this same instance when it revives a task after an aborted transaction
+        // (exactly-once: a fenced producer, a timed-out transaction). The stores are then rolled back to the last
+        // commit, so every in-memory copy of them must go too: an unrouted-age alert remembered here but aborted on
+        // the log would otherwise never be raised again.
+        agedFired.clear();
+        clocks.clear();
         states = context.getStateStore(StoreNames.FINDING_STATE);
         unrouted = context.getStateStore(StoreNames.UNROUTED_QUEUE);
         dependents = context.getStateStore(StoreNames.DEPENDENTS);
