@@ -34,6 +34,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongConsumer;
 
 /**
@@ -65,11 +67,16 @@ final class Anchors {
         List<String> topics = EventLog.TOPICS.stream().map(t -> prefix + t).toList();
         long started = System.nanoTime();
         long[] sent = {0};
+        // A callback's exception is only logged by the producer, so the first failure is kept and raised after the
+        // flush: a bench whose input did not all land must stop here, not wait on a consumer for records never written.
+        AtomicReference<Exception> failed = new AtomicReference<>();
+        AtomicLong refused = new AtomicLong();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             EventLog.read(log, e -> {
                 producer.send(new ProducerRecord<>(topics.get(e.topic()), null, e.timestamp(), e.key(), e.value()), (md, ex) -> {
                     if (ex != null) {
-                        throw new IllegalStateException("the broker refused a bench event: " + ex, ex);
+                        refused.incrementAndGet();
+                        failed.compareAndSet(null, ex);
                     }
                 });
                 if (++sent[0] % 50_000 == 0) {
@@ -77,6 +84,9 @@ final class Anchors {
                 }
             });
             producer.flush();
+        }
+        if (failed.get() != null) {
+            throw new IllegalStateException("the broker refused " + refused.get() + " of " + sent[0] + " bench events; the first: " + failed.get(), failed.get());
         }
         if (sent[0] != expected) {
             throw new IllegalStateException("the event log held " + sent[0] + " events, expected " + expected);
@@ -109,7 +119,16 @@ final class Anchors {
                 if (!records.isEmpty()) {
                     idleSince = System.nanoTime();
                 } else if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(30)) {
-                    throw new IllegalStateException("the raw consumer read " + read + " of " + expected + " events and then nothing for 30 s");
+                    Map<TopicPartition, Long> ends = consumer.endOffsets(tps);
+                    StringBuilder behind = new StringBuilder();
+                    for (TopicPartition tp : tps) {
+                        long position = consumer.position(tp);
+                        if (position < ends.get(tp)) {
+                            behind.append(' ').append(tp).append(" at ").append(position).append(" of ").append(ends.get(tp));
+                        }
+                    }
+                    throw new IllegalStateException("the raw consumer read " + read + " of " + expected + " events and then nothing for 30 s;"
+                            + (behind.length() == 0 ? " every partition is at its end offset" : " behind:" + behind));
                 }
             }
         }

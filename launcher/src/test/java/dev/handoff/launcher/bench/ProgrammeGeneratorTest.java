@@ -69,10 +69,10 @@ class ProgrammeGeneratorTest {
         for (int i = 1; i < c.times.size(); i++) {
             assertTrue(c.times.get(i).isAfter(c.times.get(i - 1)), "event " + i + " has its own later millisecond");
         }
-        assertTrue(!c.times.get(0).isBefore(START));
+        assertTrue(!c.times.get(0).isBefore(START.minus(SPAN.dividedBy(10))), "an overshoot moves the start back a little: " + c.times.get(0));
         Instant last = c.times.get(c.times.size() - 1);
-        assertTrue(last.isBefore(START.plus(SPAN).plus(Duration.ofDays(1))) && last.isAfter(START.plus(SPAN).minus(Duration.ofDays(2))),
-                "calibrated to end near the span's end: " + last);
+        assertTrue(!last.isAfter(START.plus(SPAN)) && last.isAfter(START.plus(SPAN).minus(Duration.ofDays(2))),
+                "calibrated to end near the span's end and never after it (the broker refuses the future): " + last);
     }
 
     @Test
