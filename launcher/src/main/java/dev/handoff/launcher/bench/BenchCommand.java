@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the programme (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--days", defaultValue = "28", description = "Days the timeline covers, ending at today's midnight UTC (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--days", defaultValue = "28", description = "Days the timeline covers, ending on the whole hour before last (the broker refuses future timestamps) (default: ${DEFAULT-VALUE}).")
     int days;
 
     @Option(names = "--partitions", defaultValue = "12", description = "Partitions of the finding topics (default: ${DEFAULT-VALUE}).")
