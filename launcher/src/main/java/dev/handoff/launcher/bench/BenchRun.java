@@ -173,7 +173,7 @@ public final class BenchRun {
                             "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"),
                             TRANSACTION_TIMEOUT, settings.get(TRANSACTION_TIMEOUT));
                     eos = Anchors.eosCount(kafka.bootstrapServers(), admin, PREFIX, o.partitions(), summary.events(),
-                            Files.createDirectories(work.resolve("anchor-state")), common, n -> { });
+                            Files.createDirectories(work.resolve("anchor-state")), Duration.ofDays(o.days()), common, n -> { });
                     out.printf("eos-count: %s events in %.1f s: %s events/s (plain Kafka Streams, exactly_once_v2, groupByKey, windowedBy 1 h, count, %s)%n",
                             Formatting.count(eos.records()), seconds(eos.elapsed()), Formatting.rate(eos.perSecond()), common);
                 }
