@@ -200,6 +200,9 @@ public final class BenchRun {
                 }
                 out.printf("handoff:   %s events in %.1f s: %s events/s (full topology, every input and internal topic consumed)%n",
                         Formatting.count(processed.records()), seconds(processed.elapsed()), Formatting.rate(processed.perSecond()));
+                Writes writes = writes(admin, summary.events());
+                out.printf("writes:    per input event %.1f records (offsets, transaction markers included): %.1f to Handoff's topics, %.1f to its internal"
+                        + " and changelog topics; largest: %s%n", writes.perEvent(), writes.outputs(), writes.internal(), writes.largest());
                 if (eos != null) {
                     out.printf("ratios:    Handoff / raw produce+consume %.1f %%; Handoff / plain EOS count %.1f %%%n",
                             100 * processed.perSecond() / raw, 100 * processed.perSecond() / eos.perSecond());
@@ -255,6 +258,42 @@ public final class BenchRun {
         } finally {
             deleteQuietly(work);
         }
+    }
+
+    /** Records the pipeline wrote per input event, split into Handoff's own topics and the internal and changelog ones. */
+    record Writes(double perEvent, double outputs, double internal, String largest) {
+    }
+
+    private static Writes writes(Admin admin, long events) {
+        try {
+            return writesOrThrow(admin, events);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("could not read the end offsets of the bench topics: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static Writes writesOrThrow(Admin admin, long events) throws java.util.concurrent.ExecutionException, InterruptedException {
+        List<String> names = admin.listTopics().names().get().stream()
+                .filter(n -> n.startsWith(PREFIX) && !n.contains("anchor"))
+                .filter(n -> Stream.concat(EventLog.TOPICS.stream(), Stream.of("assets", "owners", "teams", "kev", "sla-policy"))
+                        .noneMatch(input -> n.equals(PREFIX + input)))
+                .toList();
+        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+        admin.describeTopics(names).allTopicNames().get().forEach((name, d) -> d.partitions().forEach(p ->
+                latest.put(new org.apache.kafka.common.TopicPartition(name, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest())));
+        Map<String, Long> byTopic = new HashMap<>();
+        admin.listOffsets(latest).all().get().forEach((tp, info) -> byTopic.merge(tp.topic(), info.offset(), Long::sum));
+        long internal = byTopic.entrySet().stream().filter(e -> e.getKey().startsWith(PREFIX + "handoff-streams-") || e.getKey().startsWith(PREFIX + "streams."))
+                .mapToLong(Map.Entry::getValue).sum();
+        long all = byTopic.values().stream().mapToLong(Long::longValue).sum();
+        StringBuilder largest = new StringBuilder();
+        byTopic.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6).forEach(e ->
+                largest.append(largest.length() == 0 ? "" : ", ").append(e.getKey().substring(PREFIX.length()))
+                        .append(String.format(Locale.ROOT, " %.1f", e.getValue() / (double) events)));
+        return new Writes(all / (double) events, (all - internal) / (double) events, internal / (double) events, largest.toString());
     }
 
     private void printGoals(Figures f) {
