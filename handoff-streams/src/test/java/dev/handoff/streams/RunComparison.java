@@ -326,6 +326,20 @@ final class RunComparison {
      * alert as many times (a multiset: a doubled alert shows), the latest row of every metric key. Fields the wall
      * clock of the processing machine sets are left out, see {@link #comparable}.
      */
+    /**
+     * The checks every disturbed-run test makes: the uninterrupted run is complete (a state per finding, warnings,
+     * breaches and reminders raised), both runs are consistent in themselves, and the disturbed one equals it.
+     */
+    static void assertDisturbedRunEqualsUninterrupted(int findings, Outputs expected, Outputs actual, String actualRun, String what) {
+        assertEquals(findings, expected.states().size(), "every finding has a state in the uninterrupted run");
+        for (AlertLevel level : List.of(AlertLevel.WARNING, AlertLevel.BREACH, AlertLevel.REMINDER)) {
+            assertTrue(count(expected, level) > 0, "the programme raises " + level + " alerts: " + expected.summary());
+        }
+        assertConsistent(expected, "the uninterrupted run");
+        assertConsistent(actual, actualRun);
+        assertSameOutcome(expected, actual, what);
+    }
+
     static void assertSameOutcome(Outputs expected, Outputs actual, String what) {
         List<String> problems = new ArrayList<>();
         diffMaps("findings.state (latest per finding)", normalised(expected.states(), RunComparison::comparable),

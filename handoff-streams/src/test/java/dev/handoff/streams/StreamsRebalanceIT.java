@@ -2,7 +2,6 @@ package dev.handoff.streams;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.handoff.avro.AlertLevel;
 import dev.handoff.local.LocalKafka;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.SchemaRegistries;
@@ -162,13 +161,7 @@ class StreamsRebalanceIT {
         System.out.println("StreamsRebalanceIT: " + summary);
         Files.writeString(outDir.resolve("summary.txt"), summary + System.lineSeparator());
 
-        assertEquals(programme.findings, expected.states().size(), "every finding has a state in the uninterrupted run");
-        for (AlertLevel level : List.of(AlertLevel.WARNING, AlertLevel.BREACH, AlertLevel.REMINDER)) {
-            assertTrue(RunComparison.count(expected, level) > 0, "the programme raises " + level + " alerts: " + expected.summary());
-        }
-        RunComparison.assertConsistent(expected, "the uninterrupted run");
-        RunComparison.assertConsistent(actual, "the rebalanced run");
-        RunComparison.assertSameOutcome(expected, actual, "the run shared by two instances, one stopped and restarted");
+        RunComparison.assertDisturbedRunEqualsUninterrupted(programme.findings, expected, actual, "the rebalanced run", "the run shared by two instances, one stopped and restarted");
         assertTrue(queried.problems().isEmpty(), "every sampled finding must answer from both query APIs with its last state, but "
                 + queried.problems().size() + " answers were wrong:\n" + String.join("\n", queried.problems().stream().limit(10).toList()));
     }
