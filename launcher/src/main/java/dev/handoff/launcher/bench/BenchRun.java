@@ -11,8 +11,10 @@ import dev.handoff.streams.StreamsSettings;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -30,6 +32,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 
 /**
@@ -267,7 +270,7 @@ public final class BenchRun {
     private static Writes writes(Admin admin, long events) {
         try {
             return writesOrThrow(admin, events);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException("could not read the end offsets of the bench topics: " + e.getCause(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -275,15 +278,15 @@ public final class BenchRun {
         }
     }
 
-    private static Writes writesOrThrow(Admin admin, long events) throws java.util.concurrent.ExecutionException, InterruptedException {
+    private static Writes writesOrThrow(Admin admin, long events) throws ExecutionException, InterruptedException {
         List<String> names = admin.listTopics().names().get().stream()
                 .filter(n -> n.startsWith(PREFIX) && !n.contains("anchor"))
                 .filter(n -> Stream.concat(EventLog.TOPICS.stream(), Stream.of("assets", "owners", "teams", "kev", "sla-policy"))
                         .noneMatch(input -> n.equals(PREFIX + input)))
                 .toList();
-        Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         admin.describeTopics(names).allTopicNames().get().forEach((name, d) -> d.partitions().forEach(p ->
-                latest.put(new org.apache.kafka.common.TopicPartition(name, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest())));
+                latest.put(new TopicPartition(name, p.partition()), OffsetSpec.latest())));
         Map<String, Long> byTopic = new HashMap<>();
         admin.listOffsets(latest).all().get().forEach((tp, info) -> byTopic.merge(tp.topic(), info.offset(), Long::sum));
         long internal = byTopic.entrySet().stream().filter(e -> e.getKey().startsWith(PREFIX + "handoff-streams-") || e.getKey().startsWith(PREFIX + "streams."))
