@@ -17,9 +17,14 @@ public final class HandoffCli implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** {@code ./handoff} with its subcommands, {@code ingest} being {@code handoff-ingest}'s parse and send. */
+    /**
+     * {@code ./handoff} with its subcommands. {@code ingest FILE} posts to the local intake; under it, {@code ingest parse}
+     * and {@code ingest send} are {@code handoff-ingest}'s own commands.
+     */
     public static CommandLine commandLine() {
-        return new CommandLine(new HandoffCli()).addSubcommand("ingest", new dev.handoff.ingest.cli.IngestCli());
+        CommandLine ingest = new CommandLine(new IngestCommand());
+        new CommandLine(new dev.handoff.ingest.cli.IngestCli()).getSubcommands().forEach(ingest::addSubcommand);
+        return new CommandLine(new HandoffCli()).addSubcommand("ingest", ingest);
     }
 
     @Override

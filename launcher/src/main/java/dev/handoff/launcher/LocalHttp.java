@@ -67,6 +67,15 @@ final class LocalHttp {
         return send(request, url, service);
     }
 
+    /** POST a file's bytes with a bearer token, allowing {@code timeout} for a large upload. */
+    Answer postBytes(String url, String token, byte[] body, Duration timeout, String service) {
+        HttpRequest request = HttpRequest.newBuilder(uri(url, service)).timeout(timeout)
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        return send(request, url, service);
+    }
+
     private Answer send(HttpRequest request, String url, String service) {
         try {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -74,7 +83,8 @@ final class LocalHttp {
         } catch (ConnectException e) {
             throw new CommandFailure("cannot reach " + service + " at " + url + " (connection refused): is the local Handoff running?");
         } catch (HttpTimeoutException e) {
-            throw new CommandFailure(service + " at " + url + " did not answer within " + TIMEOUT.toSeconds() + " s");
+            throw new CommandFailure(service + " at " + url + " did not answer within "
+                    + request.timeout().orElse(TIMEOUT).toSeconds() + " s");
         } catch (IOException e) {
             throw new CommandFailure("cannot reach " + service + " at " + url + ": " + e);
         } catch (InterruptedException e) {

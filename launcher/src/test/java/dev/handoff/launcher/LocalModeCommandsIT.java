@@ -245,6 +245,42 @@ class LocalModeCommandsIT {
         assertTrue(out.endsWith("all up\n"), status.all());
     }
 
+    /** A real Trivy report from the shared corpus, with its independently computed facts beside it. */
+    private static final Path TRIVY = Path.of("..", "ingest-connector", "src", "test", "resources", "scans", "trivy", "scheme_2_many_vulns.json");
+
+    @Test
+    @Order(5)
+    void ingestPostsARealReportToTheLocalIntakeOnceAndRefusesABadOneWithTheIntakesReason() throws Exception {
+        JsonNode expected = MAPPER.readTree(Files.readAllBytes(Path.of(TRIVY + ".expected.json")));
+        Run first = handoff("ingest", TRIVY.toString(), "--asset", "payments-api", "--run-file", runFile.toString());
+        assertEquals(0, first.exit(), first.all());
+        assertTrue(first.out().matches("(?s)accepted: report rpt-[0-9a-f]+ \\(trivy\\): " + expected.path("findings").asInt()
+                + " findings \\(.*\\) onto " + topics.name(Topics.FINDINGS_REPORTED) + "\n.*"), first.all());
+        expected.path("severities").fields().forEachRemaining(e ->
+                assertTrue(first.out().contains(e.getKey() + " " + e.getValue().asInt()), e + " in " + first.all()));
+        // No asset register is loaded: every finding of the report lands in the unrouted queue, where the query API counts them.
+        await("the report's findings in the unrouted queue", () -> {
+            JsonNode q = getJson(queryUrl + "/queues/unrouted");
+            return q != null && q.path("depth").asInt() == expected.path("findings").asInt() ? Optional.of(true) : Optional.empty();
+        });
+
+        Run again = handoff("ingest", TRIVY.toString(), "--asset", "payments-api", "--run-file", runFile.toString());
+        assertEquals(0, again.exit(), again.all());
+        assertTrue(again.out().startsWith("already recorded: report "), again.all());
+
+        Path bad = Files.writeString(temp.resolve("not-a-report.json"), "{\"hello\": \"world\"}");
+        Run refused = handoff("ingest", bad.toString(), "--run-file", runFile.toString());
+        assertEquals(1, refused.exit(), refused.all());
+        assertTrue(refused.err().contains("the intake refused " + bad + " (HTTP 415): "), refused.all());
+        assertTrue(refused.err().contains("unrecognised report format"), refused.all());
+
+        Run parse = handoff("ingest", "parse", TRIVY.toString());
+        assertEquals(0, parse.exit(), "handoff-ingest's parse stays a subcommand: " + parse.all());
+        Run usage = handoff("ingest");
+        assertEquals(2, usage.exit(), usage.all());
+        assertTrue(usage.err().contains("FILE"), usage.all());
+    }
+
     @Test
     @Order(4)
     void exportActivityWritesTheAuditTimelineAsRfc4180CsvWithTheControlsEachRowEvidences() throws Exception {
