@@ -75,7 +75,7 @@ public final class AckCommand extends LocalCommand {
         LocalHttp.Answer answer = http.postJson(url, token, body.toString(), "the intake");
         if (!answer.ok()) {
             throw new CommandFailure("the intake refused the acknowledgement (HTTP " + answer.status() + "): " + answer.reason()
-                    + hint(answer.status(), run.tokenGiven() ? "--token" : "the token in " + run.file()));
+                    + answer.authHint(run));
         }
         String eventId = answer.json().path("event_id").asText();
         out().printf("sent:     ACKNOWLEDGE of %s accepted by the intake as event %s%n", findingId, eventId);
@@ -188,12 +188,5 @@ public final class AckCommand extends LocalCommand {
             }
         }
         return Optional.empty();
-    }
-
-    private static String hint(int status, String tokenFrom) {
-        return switch (status) {
-            case 401, 403 -> "; check " + tokenFrom;
-            default -> "";
-        };
     }
 }

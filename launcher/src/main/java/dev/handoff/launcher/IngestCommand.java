@@ -64,8 +64,7 @@ public final class IngestCommand extends LocalCommand {
         LocalHttp.Answer answer = http.postBytes(url, run.token(), report, UPLOAD_TIMEOUT, "the intake");
         JsonNode receipt = answer.json();
         if (!answer.ok()) {
-            throw new CommandFailure("the intake refused " + file + " (HTTP " + answer.status() + "): " + answer.reason()
-                    + (answer.status() == 401 || answer.status() == 403 ? "; check " + (run.tokenGiven() ? "--token" : "the token in " + run.file()) : ""));
+            throw new CommandFailure("the intake refused " + file + " (HTTP " + answer.status() + "): " + answer.reason() + answer.authHint(run));
         }
         boolean duplicate = receipt.path("duplicate").asBoolean(false);
         out().printf("%s report %s (%s): %d findings%s onto %s%n", duplicate ? "already recorded:" : "accepted:",

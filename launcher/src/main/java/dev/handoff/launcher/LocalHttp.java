@@ -37,6 +37,11 @@ final class LocalHttp {
             }
         }
 
+        /** For a 401 or 403, where the token sent came from; otherwise nothing. */
+        String authHint(RunOptions run) {
+            return status == 401 || status == 403 ? "; check " + (run.tokenGiven() ? "--token" : "the token in " + run.file()) : "";
+        }
+
         /** The service's own reason: the {@code error} field of a JSON answer, else the body. */
         String reason() {
             JsonNode error = json().get("error");
