@@ -193,11 +193,15 @@ class AlerterIT {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        Deployment d = deployment(Map.of(
+        Map<String, String> settings = new HashMap<>(Map.of(
                 "alerter.route.flaky.teams", "team-flaky", "alerter.route.flaky.kinds", "sla", "alerter.route.flaky.targets", "flaky",
                 "alerter.route.refused.teams", "team-refused", "alerter.route.refused.kinds", "sla", "alerter.route.refused.targets", "refused",
                 "alerter.target.refused.url", "http://127.0.0.1:" + closedPort + "/refused",
                 "alerter.route.gone.teams", "team-gone", "alerter.route.gone.kinds", "sla", "alerter.route.gone.targets", "gone"));
+        // The refused alert must still be retrying when the test brings its endpoint up: six attempts (about 4 s) ran out
+        // once before the late receiver started (CI, 2026-12-07); thirty keep it retrying for about 28 s.
+        settings.put("alerter.retry.attempts", "30");
+        Deployment d = deployment(settings);
         // flaky: 500, then a hang past the 1 s timeout, then 429 with Retry-After, then success
         receiver.script(d.path("flaky"), n -> switch (n) {
             case 1 -> Receiver.Answer.status(500);
