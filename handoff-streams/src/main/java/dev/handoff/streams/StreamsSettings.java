@@ -30,6 +30,7 @@ public final class StreamsSettings {
     public static final String UNROUTED_SNAPSHOT_INTERVAL = "unrouted.snapshot.interval";
     public static final String UNROUTED_DEPTH_LIMIT = "unrouted.depth.limit";
     public static final String UNROUTED_AGE_LIMIT = "unrouted.age.limit";
+    public static final String UNROUTED_SNAPSHOT_REPLAY_GAP = "unrouted.snapshot.replay.gap";
     public static final String NOISE_PENDING = "noise.pending.threshold";
     public static final String NOISE_RECENT = "noise.recent.threshold";
     public static final String NOISE_WINDOW = "noise.window";
@@ -72,6 +73,7 @@ public final class StreamsSettings {
         d.put(UNROUTED_SNAPSHOT_INTERVAL, "PT1M");
         d.put(UNROUTED_DEPTH_LIMIT, "50");
         d.put(UNROUTED_AGE_LIMIT, "PT4H");
+        d.put(UNROUTED_SNAPSHOT_REPLAY_GAP, "PT1S");
         d.put(NOISE_PENDING, "20");
         d.put(NOISE_RECENT, "10");
         d.put(NOISE_WINDOW, "PT1H");
@@ -151,7 +153,7 @@ public final class StreamsSettings {
                         duration(SLA_REMINDER_MAX), integer(SLA_REMINDER_COUNT)),
                 new dev.handoff.streams.noise.NoiseSettings(integer(NOISE_PENDING), integer(NOISE_RECENT), duration(NOISE_WINDOW)),
                 new dev.handoff.streams.stages.LifecycleSettings.UnroutedLimits(duration(UNROUTED_SNAPSHOT_INTERVAL),
-                        integer(UNROUTED_DEPTH_LIMIT), duration(UNROUTED_AGE_LIMIT)));
+                        integer(UNROUTED_DEPTH_LIMIT), duration(UNROUTED_AGE_LIMIT), duration(UNROUTED_SNAPSHOT_REPLAY_GAP)));
     }
 
     /** The clock of the metrics refresh: {@code metrics.clock}, else {@code sla.clock}. */

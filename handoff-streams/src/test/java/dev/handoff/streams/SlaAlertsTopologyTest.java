@@ -97,6 +97,25 @@ class SlaAlertsTopologyTest {
     }
 
     @Test
+    void aLateCaptureWhoseDeadlineStreamTimeHasPassedBreachesAtOnceAfterEarlierScansFoundNothing() {
+        start(LifecycleSettings.Clock.STREAM);
+        // Stream time runs ahead to 14:00 with nothing due: the timer scans after each record find nothing.
+        for (int minutes : new int[] {60, 120, 240, 300}) {
+            advanceStreamTimeTo(T0.plus(Duration.ofMinutes(minutes)));
+        }
+        TestOutputTopic<String, SlaBreach> alerts = output(Topics.ALERTS_SLA_BREACH);
+        assertTrue(alerts.isEmpty());
+        // A capture arrives late, stamped 09:00: its warning (12:00), breach (13:00) and first reminder (14:00) are
+        // already behind stream time.
+        FindingReported late = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
+        List<SlaBreach> raised = alerts.readValuesToList();
+        assertEquals(List.of(AlertLevel.WARNING, AlertLevel.BREACH, AlertLevel.REMINDER), raised.stream().map(SlaBreach::getLevel).toList(),
+                "timers scheduled before the point the scan had reached fire on the same record");
+        assertEquals(late.getFindingId(), raised.get(1).getFindingId());
+        assertEquals(DEADLINE, raised.get(1).getEventTime());
+    }
+
+    @Test
     void anAcknowledgementBeforeTheDeadlineCancelsTheHandoffAlerts() {
         start(LifecycleSettings.Clock.STREAM);
         FindingReported f = capture(Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.CRITICAL, T0));
@@ -220,6 +239,61 @@ class SlaAlertsTopologyTest {
         assertEquals(T0, last.getOldestEnteredAt());
     }
 
+    @Test
+    void aReplayTakesAtMostOneSnapshotPerWallClockGapAndTheHeldBackOneWhenTheGapHasPassed() {
+        startAt(LifecycleSettings.Clock.STREAM, T0.minusSeconds(7200), stateDir, Duration.ofSeconds(1));
+        pipe(Topics.OWNERS, "u-ana", Fixtures.person("u-ana", true, "payments"));
+        pipe(Topics.TEAMS, "payments", Fixtures.team("payments", "u-ana", List.of()));
+        pipe(Topics.ASSETS, "api", Fixtures.asset("api", IMAGE, "u-ana", "payments"));
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        snapshots(); // the directory's records took the first ones
+        capture(Fixtures.finding("registry.example.com/nobody/a", "CVE-2024-1", SeverityBand.HIGH, T0));
+        List<dev.handoff.avro.UnroutedEvent> first = snapshots();
+        assertEquals(1, first.size(), "a second has passed since the last snapshot: " + first);
+        assertEquals(1, first.get(0).getDepth());
+        // Three more snapshot intervals of event time pass within the same wall-clock second: no snapshot each.
+        capture(Fixtures.finding("registry.example.com/nobody/b", "CVE-2024-2", SeverityBand.HIGH, T0.plus(Duration.ofMinutes(40))));
+        for (int minutes : new int[] {90, 125}) {
+            capture(Fixtures.finding(IMAGE, "CVE-2025-" + minutes, SeverityBand.LOW, T0.plus(Duration.ofMinutes(minutes))));
+        }
+        assertEquals(List.of(), snapshots(), "held back until a second of wall-clock time has passed");
+
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+        List<dev.handoff.avro.UnroutedEvent> after = snapshots();
+        assertEquals(1, after.size(), "the held-back snapshot once the gap has passed, with no record to trigger it: " + after);
+        assertEquals(2, after.get(0).getDepth());
+        assertEquals(T0, after.get(0).getOldestEnteredAt());
+        assertEquals(T0.plus(Duration.ofMinutes(125)), after.get(0).getEventTime(), "taken as of the stream time");
+
+        driver.advanceWallClockTime(Duration.ofSeconds(5));
+        assertEquals(List.of(), snapshots(), "nothing held back, nothing taken");
+    }
+
+    @Test
+    void onTheWallClockAnUnroutedFindingCrossesTheAgeLimitWithinAScanNotAtTheNextSnapshot() {
+        start(LifecycleSettings.Clock.WALL); // wall clock starts at T0 - 2 h; snapshots every 30 min, timer scans every second
+        FindingReported a = capture(Fixtures.finding("registry.example.com/nobody/a", "CVE-2024-1", SeverityBand.HIGH, T0.plusSeconds(100)));
+        driver.advanceWallClockTime(Duration.between(T0.minusSeconds(7200), T0.plusSeconds(100 + 7190)));
+        assertEquals(List.of(), ageCrossings(), "ten seconds before the 2 h limit");
+        driver.advanceWallClockTime(Duration.ofSeconds(20));
+        List<dev.handoff.avro.UnroutedEvent> crossed = ageCrossings();
+        assertEquals(List.of(a.getFindingId()), crossed.stream().map(dev.handoff.avro.UnroutedEvent::getFindingId).toList());
+        assertEquals(T0.plusSeconds(100), crossed.get(0).getEnteredAt());
+        driver.advanceWallClockTime(Duration.ofHours(3));
+        assertEquals(List.of(), ageCrossings(), "raised once");
+    }
+
+    private List<dev.handoff.avro.UnroutedEvent> snapshots() {
+        return output(Topics.ALERTS_UNROUTED).readValuesToList().stream()
+                .filter(e -> e.getKind() == dev.handoff.avro.UnroutedEventKind.DEPTH_SNAPSHOT).toList();
+    }
+
+    private List<dev.handoff.avro.UnroutedEvent> ageCrossings() {
+        return output(Topics.ALERTS_UNROUTED).readValuesToList().stream()
+                .filter(e -> e.getKind() == dev.handoff.avro.UnroutedEventKind.THRESHOLD_CROSSED
+                        && e.getThreshold() == dev.handoff.avro.UnroutedThreshold.AGE).toList();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void start(LifecycleSettings.Clock clock) {
@@ -252,6 +326,10 @@ class SlaAlertsTopologyTest {
     }
 
     private void startAt(LifecycleSettings.Clock clock, Instant wallClock, Path dir) {
+        startAt(clock, wallClock, dir, Duration.ZERO);
+    }
+
+    private void startAt(LifecycleSettings.Clock clock, Instant wallClock, Path dir, Duration replayGap) {
         topics = new Topics("handoff.", 1, new EmbeddedSchemaRegistry());
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "sla-alerts-test");
@@ -259,7 +337,7 @@ class SlaAlertsTopologyTest {
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
         LifecycleSettings settings = new LifecycleSettings(clock, Duration.ofSeconds(1), 500,
                 new ReminderSchedule(Duration.ofHours(1), 2.0, Duration.ofHours(24), 10), dev.handoff.streams.noise.NoiseSettings.defaults(),
-                new LifecycleSettings.UnroutedLimits(Duration.ofMinutes(30), 2, Duration.ofHours(2)));
+                new LifecycleSettings.UnroutedLimits(Duration.ofMinutes(30), 2, Duration.ofHours(2), replayGap));
         driver = new TopologyTestDriver(HandoffTopology.build(topics, settings), props, wallClock);
     }
 

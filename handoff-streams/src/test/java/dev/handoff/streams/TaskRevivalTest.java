@@ -101,6 +101,12 @@ class TaskRevivalTest {
 
     private void capture(Processor<String, byte[], String, Object> processor, MockProcessorContext<String, Object> context,
                          FindingReported finding, long offset) {
+        capture(topics, processor, context, finding, offset);
+    }
+
+    /** Feeds one capture to the processor as if read from partition 0 at {@code offset}; fails on a dead letter. */
+    static void capture(Topics topics, Processor<String, byte[], String, Object> processor, MockProcessorContext<String, Object> context,
+                        FindingReported finding, long offset) {
         String topic = topics.name(Topics.FINDINGS_REPORTED);
         context.setRecordMetadata(topic, 0, offset);
         byte[] value = topics.valueSerde(Topics.FINDINGS_REPORTED).serializer().serialize(topic, finding);
@@ -110,7 +116,7 @@ class TaskRevivalTest {
         }
     }
 
-    private static List<String> ageCrossings(MockProcessorContext<String, Object> context) {
+    static List<String> ageCrossings(MockProcessorContext<String, Object> context) {
         List<String> crossings = new ArrayList<>();
         for (MockProcessorContext.CapturedForward<? extends String, ?> f : context.forwarded()) {
             if (f.record().value() instanceof UnroutedEvent e && e.getKind() == UnroutedEventKind.THRESHOLD_CROSSED && e.getFindingId() != null) {
@@ -121,6 +127,11 @@ class TaskRevivalTest {
     }
 
     private List<KeyValueStore<String, Object>> lifecycleStores() {
+        return lifecycleStores(topics);
+    }
+
+    /** Every store of the lifecycle processor, in memory and unlogged. */
+    static List<KeyValueStore<String, Object>> lifecycleStores(Topics topics) {
         Map<String, Serde<?>> serdes = new LinkedHashMap<>();
         serdes.put(StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
         serdes.put(StoreNames.UNROUTED_QUEUE, Serdes.Long());
@@ -145,7 +156,7 @@ class TaskRevivalTest {
                 .withLoggingDisabled().build();
     }
 
-    private static <K, V> MockProcessorContext<K, V> context(List<KeyValueStore<String, Object>> stores) {
+    static <K, V> MockProcessorContext<K, V> context(List<KeyValueStore<String, Object>> stores) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "revival-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9");

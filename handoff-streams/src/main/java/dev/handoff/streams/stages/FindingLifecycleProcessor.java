@@ -95,6 +95,15 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     /** The band reason of a severity a person set with CHANGE_SEVERITY. */
     private static final String MANUAL_REASON = "manual";
     private static final String LAST_SNAPSHOT_KEY = "~unrouted-snapshot";
+    /*
+     * The unrouted queue's own keys in the timer store, so a depth snapshot reads a counter and one key instead of the
+     * whole queue (in a replay a snapshot is due about once per record): the depth, an index by entry time whose first
+     * key is the oldest entry, and one age alarm per entry, due when it passes the age limit and deleted when it fires.
+     */
+    private static final String DEPTH_KEY = "~unrouted-depth";
+    private static final String QUEUE_INDEXED_KEY = "~unrouted-indexed";
+    private static final String QUEUE_PREFIX = "U|";
+    private static final String AGE_PREFIX = "A|";
 
     private final Topics topics;
     private final String fanoutTopic;
@@ -106,8 +115,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private Instant streamTime = Instant.EPOCH;
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
     private final Map<String, SlaClock> clocks = new HashMap<>();
-    /** Unrouted-age alerts known to have fired (a cache of {@link StoreNames#SLA_FIRED}, which stays the truth). */
-    private final Set<String> agedFired = new java.util.HashSet<>();
+    /** Stream clock: a depth snapshot is due but waits for the wall-clock gap (see {@link #process}). */
+    private boolean snapshotPending;
+    private long lastSnapshotWallMs = Long.MIN_VALUE;
 
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, FindingState> states;
@@ -139,10 +149,10 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         this.context = context;
         // Kafka Streams calls init again on this same instance when it revives a task after an aborted transaction
         // (exactly-once: a fenced producer, a timed-out transaction). The stores are then rolled back to the last
-        // commit, so every in-memory copy of them must go too: an unrouted-age alert remembered here but aborted on
-        // the log would otherwise never be raised again.
-        agedFired.clear();
+        // commit, so every in-memory copy of them must go too.
         clocks.clear();
+        snapshotPending = false;
+        lastSnapshotWallMs = Long.MIN_VALUE;
         states = context.getStateStore(StoreNames.FINDING_STATE);
         unrouted = context.getStateStore(StoreNames.UNROUTED_QUEUE);
         dependents = context.getStateStore(StoreNames.DEPENDENTS);
@@ -169,7 +179,17 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                     ts -> fireDue(Instant.ofEpochMilli(ts)));
             context.schedule(settings.unrouted().snapshotInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
                     ts -> snapshotUnrouted(Instant.ofEpochMilli(ts)));
+        } else if (!settings.unrouted().replayGap().isZero()) {
+            // A snapshot held back by the wall-clock gap is taken when the gap has passed, records or not, so the last
+            // one of a replay describes the queue at its end.
+            context.schedule(settings.unrouted().replayGap(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
+                    ts -> {
+                        if (snapshotPending) {
+                            snapshotUnrouted(streamTime);
+                        }
+                    });
         }
+        indexUnroutedQueue();
         aliases = new AliasIndex();
         try (KeyValueIterator<String, Asset> all = assets.all()) {
             all.forEachRemaining(kv -> aliases.put(kv.value));
@@ -205,7 +225,14 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             fireDue(streamTime);
             String last = timerIndex.get(LAST_SNAPSHOT_KEY);
             if (last == null || !streamTime.isBefore(Instant.ofEpochMilli(Long.parseLong(last)).plus(settings.unrouted().snapshotInterval()))) {
-                snapshotUnrouted(streamTime);
+                // A replay of weeks passes a snapshot interval of event time about once per record; each snapshot is an
+                // event and a gauge sent to every metrics partition. At most one per replay gap of wall time, then.
+                long wall = context.currentSystemTimeMs();
+                if (lastSnapshotWallMs == Long.MIN_VALUE || wall - lastSnapshotWallMs >= settings.unrouted().replayGap().toMillis()) {
+                    snapshotUnrouted(streamTime);
+                } else {
+                    snapshotPending = true;
+                }
             }
         }
     }
@@ -214,70 +241,131 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /**
      * Reports this partition's queue depth (keyed {@code depth/<partition>}: the workspace depth is the
-     * sum of every partition's latest snapshot), and raises a threshold crossing once when the depth
-     * reaches its limit and once per finding whose time in the queue passes the age limit.
+     * sum of every partition's latest snapshot) and sends it with the partition's gauges to the metrics.
+     * Threshold crossings are raised as they happen: the depth limit when a finding enters the queue
+     * ({@link #adjustDepth}), the age limit by each entry's alarm ({@link #fireAgeAlarms}).
      */
     private void snapshotUnrouted(Instant now) {
         timerIndex.put(LAST_SNAPSHOT_KEY, Long.toString(now.toEpochMilli()));
-        String depthKey = "depth/" + context.taskId().partition();
-        int depth = 0;
-        Instant oldest = null;
-        List<String> aged = new ArrayList<>();
-        Instant ageCutoff = now.minus(settings.unrouted().ageLimit());
-        try (KeyValueIterator<String, Long> it = unrouted.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, Long> kv = it.next();
-                depth++;
-                Instant entered = Instant.ofEpochMilli(kv.value);
-                oldest = oldest == null || entered.isBefore(oldest) ? entered : oldest;
-                if (!entered.isAfter(ageCutoff)) {
-                    String firedKey = "unrouted-age|" + kv.key + "|" + kv.value;
-                    // Remember what has fired: in a replay this runs about once per record over the whole queue.
-                    if (!agedFired.contains(firedKey)) {
-                        if (fired.get(firedKey) == null) {
-                            aged.add(kv.key);
-                        } else {
-                            agedFired.add(firedKey);
-                        }
-                    }
-                }
-            }
-        }
+        snapshotPending = false;
+        lastSnapshotWallMs = context.currentSystemTimeMs();
+        String depthKey = depthKey();
+        int depth = unroutedDepth();
+        Instant oldest = oldestUnrouted();
         Cause cause = new Cause("unrouted-snapshot/" + context.taskId().partition() + "/" + now.toEpochMilli(), now, null, SOURCE);
         Emits out = new Emits(depthKey, cause);
         UnroutedEvent snapshot = unroutedEvent(out, cause, UnroutedEventKind.DEPTH_SNAPSHOT)
                 .setDepth(depth).setOldestEnteredAt(oldest).build();
         out.emit(TO_UNROUTED, depthKey, snapshot);
+        out.flushWithoutState(context);
+        context.forward(new Record<String, Object>(depthKey, new dev.handoff.streams.metrics.GaugeSnapshot(context.taskId().partition(),
+                now, depth, oldest, 0, 0), now.toEpochMilli()), TO_METRICS);
+    }
+
+    private String depthKey() {
+        return "depth/" + context.taskId().partition();
+    }
+
+    private int unroutedDepth() {
+        String depth = timerIndex.get(DEPTH_KEY);
+        return depth == null ? 0 : Integer.parseInt(depth);
+    }
+
+    private Instant oldestUnrouted() {
+        try (KeyValueIterator<String, String> it = timerIndex.range(QUEUE_PREFIX, QUEUE_PREFIX + "~")) {
+            return it.hasNext() ? Instant.ofEpochMilli(Long.parseLong(it.next().key.substring(QUEUE_PREFIX.length(), QUEUE_PREFIX.length() + 13))) : null;
+        }
+    }
+
+    private static String queueKey(long enteredMs, String findingId) {
+        return QUEUE_PREFIX + String.format("%013d", enteredMs) + "|" + findingId;
+    }
+
+    private String ageAlarmKey(long enteredMs, String findingId) {
+        return AGE_PREFIX + String.format("%013d", enteredMs + settings.unrouted().ageLimit().toMillis()) + "|" + enteredMs + "|" + findingId;
+    }
+
+    /**
+     * Builds the queue's counter, index and age alarms from the queue itself, once: for state written before they
+     * existed. An entry whose age alert already fired gets no alarm.
+     */
+    private void indexUnroutedQueue() {
+        if (timerIndex.get(QUEUE_INDEXED_KEY) != null) {
+            return;
+        }
+        int depth = 0;
+        try (KeyValueIterator<String, Long> it = unrouted.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, Long> kv = it.next();
+                depth++;
+                timerIndex.put(queueKey(kv.value, kv.key), "");
+                if (fired.get(ageFiredKey(kv.key, kv.value)) == null) {
+                    timerIndex.put(ageAlarmKey(kv.value, kv.key), "");
+                }
+            }
+        }
+        timerIndex.put(DEPTH_KEY, Integer.toString(depth));
+        timerIndex.put(QUEUE_INDEXED_KEY, "1");
+    }
+
+    private static String ageFiredKey(String findingId, long enteredMs) {
+        return "unrouted-age|" + findingId + "|" + enteredMs;
+    }
+
+    /** Counts an entry or a departure, and raises the depth crossing once when the depth reaches its limit. */
+    private void adjustDepth(int delta, Emits out, Cause cause) {
+        int depth = unroutedDepth() + delta;
+        timerIndex.put(DEPTH_KEY, Integer.toString(depth));
+        String depthKey = depthKey();
+        String overKey = "unrouted-depth-over|" + depthKey;
         boolean over = depth >= settings.unrouted().depthLimit();
-        boolean wasOver = fired.get("unrouted-depth-over|" + depthKey) != null;
+        boolean wasOver = fired.get(overKey) != null;
         if (over && !wasOver) {
-            fired.put("unrouted-depth-over|" + depthKey, now.toEpochMilli());
+            fired.put(overKey, cause.eventTime().toEpochMilli());
             out.emit(TO_UNROUTED, depthKey, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
-                    .setDepth(depth).setOldestEnteredAt(oldest).setThreshold(UnroutedThreshold.DEPTH)
+                    .setDepth(depth).setOldestEnteredAt(oldestUnrouted()).setThreshold(UnroutedThreshold.DEPTH)
                     .setLimit((long) settings.unrouted().depthLimit()).build());
         } else if (!over && wasOver) {
-            fired.delete("unrouted-depth-over|" + depthKey);
+            fired.delete(overKey);
         }
-        for (String findingId : aged) {
-            Long entered = unrouted.get(findingId);
-            fired.put("unrouted-age|" + findingId + "|" + entered, now.toEpochMilli());
-            agedFired.add("unrouted-age|" + findingId + "|" + entered);
+    }
+
+    /** Raises the age crossing of each queue entry whose alarm is due at {@code now}, at most {@code budget}; returns how many. */
+    private int fireAgeAlarms(Instant now, int budget) {
+        List<String> due = new ArrayList<>();
+        try (KeyValueIterator<String, String> it = timerIndex.range(AGE_PREFIX, AGE_PREFIX + String.format("%013d", now.toEpochMilli()) + "|~")) {
+            while (it.hasNext() && due.size() < budget) {
+                due.add(it.next().key);
+            }
+        }
+        for (String key : due) {
+            timerIndex.delete(key);
+            String[] p = key.split("\\|", 4); // A | due | entered | finding id
+            long entered = Long.parseLong(p[2]);
+            String findingId = p[3];
+            Long current = unrouted.get(findingId);
+            String firedKey = ageFiredKey(findingId, entered);
+            if (current == null || current != entered || fired.get(firedKey) != null) {
+                continue; // left the queue (or re-entered later) since the alarm was set, or already raised
+            }
+            fired.put(firedKey, now.toEpochMilli());
+            Cause cause = new Cause("unrouted-age/" + findingId + "/" + entered, now, null, SOURCE);
+            Emits out = new Emits(findingId, cause);
             FindingState s = states.get(findingId);
             out.emit(TO_UNROUTED, findingId, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
                     .setFindingId(findingId).setBand(s == null ? null : s.getBand())
                     .setEnteredAt(Instant.ofEpochMilli(entered)).setTimeInQueueMs(now.toEpochMilli() - entered)
                     .setThreshold(UnroutedThreshold.AGE).setLimit(settings.unrouted().ageLimit().toMillis()).build());
+            out.flushWithoutState(context);
         }
-        out.flushWithoutState(context);
-        context.forward(new Record<String, Object>(depthKey, new dev.handoff.streams.metrics.GaugeSnapshot(context.taskId().partition(),
-                now, depth, oldest, 0, 0), now.toEpochMilli()), TO_METRICS);
+        return due.size();
     }
 
     // ------------------------------------------------------------------ SLA timers
 
     /** Emits the alerts due at {@code now}, at most {@code maxAlertsPerRun}; the rest wait for the next scan. */
     private void fireDue(Instant now) {
-        int budget = settings.maxAlertsPerRun();
+        int budget = settings.maxAlertsPerRun() - fireAgeAlarms(now, settings.maxAlertsPerRun());
         // A fired breach schedules its first reminder, which may itself be due: scan again until nothing is.
         while (budget > 0) {
             List<SlaTimers.Timer> due = timers.due(now, budget);
@@ -607,10 +695,14 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         if (unrouted.get(s.getFindingId()) != null) {
             return;
         }
-        unrouted.put(s.getFindingId(), cause.eventTime().toEpochMilli());
+        long entered = cause.eventTime().toEpochMilli();
+        unrouted.put(s.getFindingId(), entered);
+        timerIndex.put(queueKey(entered, s.getFindingId()), "");
+        timerIndex.put(ageAlarmKey(entered, s.getFindingId()), "");
         out.emit(TO_UNROUTED, s.getFindingId(), unroutedEvent(out, cause, UnroutedEventKind.ENTERED)
                 .setFindingId(s.getFindingId()).setCause(why).setBand(s.getBand())
                 .setEnteredAt(cause.eventTime()).setTimeInQueueMs(0L).build());
+        adjustDepth(1, out, cause);
     }
 
     private void leaveUnrouted(FindingState.Builder s, Cause cause, Emits out, UnroutedCause why) {
@@ -619,6 +711,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             return;
         }
         unrouted.delete(s.getFindingId());
+        timerIndex.delete(queueKey(entered, s.getFindingId()));
+        timerIndex.delete(ageAlarmKey(entered, s.getFindingId()));
+        adjustDepth(-1, out, cause);
         out.emit(TO_UNROUTED, s.getFindingId(), unroutedEvent(out, cause, UnroutedEventKind.LEFT)
                 .setFindingId(s.getFindingId()).setCause(why).setBand(s.getBand())
                 .setEnteredAt(Instant.ofEpochMilli(entered))

@@ -24,15 +24,26 @@ public record LifecycleSettings(Clock clock, Duration punctuateInterval, int max
      * @param snapshotInterval how often each partition reports its queue depth
      * @param depthLimit       a partition's queue reaching this depth is a threshold crossing
      * @param ageLimit         a finding waiting this long in the queue is a threshold crossing
+     * @param replayGap        with {@code sla.clock=stream}, the least wall-clock time between two snapshots: a replay
+     *                         passes a snapshot interval of event time about once per record, and each snapshot is an
+     *                         event plus a gauge to every metrics partition; zero takes every one
      */
-    public record UnroutedLimits(Duration snapshotInterval, int depthLimit, Duration ageLimit) {
+    public record UnroutedLimits(Duration snapshotInterval, int depthLimit, Duration ageLimit, Duration replayGap) {
         public static UnroutedLimits defaults() {
-            return new UnroutedLimits(Duration.ofMinutes(1), 50, Duration.ofHours(4));
+            return new UnroutedLimits(Duration.ofMinutes(1), 50, Duration.ofHours(4), Duration.ofSeconds(1));
+        }
+
+        /** Every snapshot of a replay taken (no wall-clock gap): for tests that step through event time. */
+        public UnroutedLimits(Duration snapshotInterval, int depthLimit, Duration ageLimit) {
+            this(snapshotInterval, depthLimit, ageLimit, Duration.ZERO);
         }
 
         public UnroutedLimits {
             if (snapshotInterval.isNegative() || snapshotInterval.isZero() || ageLimit.isNegative() || ageLimit.isZero()) {
                 throw new IllegalArgumentException("unrouted.snapshot.interval and unrouted.age.limit must be positive");
+            }
+            if (replayGap.isNegative()) {
+                throw new IllegalArgumentException("unrouted.snapshot.replay.gap must not be negative, was " + replayGap);
             }
             if (depthLimit < 1) {
                 throw new IllegalArgumentException("unrouted.depth.limit must be at least 1, was " + depthLimit);
