@@ -125,6 +125,9 @@ final class SlaTimers {
     /** Timers due at or before {@code now}, earliest first, at most {@code max}. */
     List<Timer> due(Instant now, int max) {
         List<Timer> due = new ArrayList<>();
+        if (scanFrom > now.toEpochMilli()) {
+            return due; // scanned up to now already, and nothing earlier was scheduled since
+        }
         String upper = String.format("%013d", now.toEpochMilli()) + "|~";
         try (KeyValueIterator<String, String> it = index.range(String.format("%013d", scanFrom) + "|", upper)) {
             while (it.hasNext() && due.size() < max) {

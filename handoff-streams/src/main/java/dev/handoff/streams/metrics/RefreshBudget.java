@@ -1,0 +1,27 @@
+package dev.handoff.streams.metrics;
+
+/**
+ * Keeps a periodic job to a share of its thread's time: after a run that took {@code d} milliseconds, runs
+ * are refused until {@code d / share} has passed on the job's own clock (the punctuation time). Measured on
+ * the job's clock, not the machine's, so a test driving the clock by hand sees every run of a fast job.
+ */
+final class RefreshBudget {
+
+    private final double share;
+    private long notBefore = Long.MIN_VALUE;
+
+    RefreshBudget(double share) {
+        if (!(share > 0 && share <= 1)) {
+            throw new IllegalArgumentException("share must be in (0, 1], was " + share);
+        }
+        this.share = share;
+    }
+
+    boolean allows(long now) {
+        return now >= notBefore;
+    }
+
+    void ran(long startedAt, long tookMs) {
+        notBefore = startedAt + (long) Math.ceil(Math.max(0, tookMs) / share);
+    }
+}
