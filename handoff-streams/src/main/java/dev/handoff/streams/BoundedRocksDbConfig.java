@@ -1,0 +1,104 @@
+package dev.handoff.streams;
+
+import org.apache.kafka.streams.state.RocksDBConfigSetter;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.Cache;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.WriteBufferManager;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Bounds the off-heap memory of all RocksDB stores in the JVM. Kafka Streams' own RocksDB settings give every store of
+ * every task its own block cache and three 16 MiB memtables, so memory grows with tasks × stores (about 20 stores on
+ * each of 12 tasks here). This setter, the pattern of Kafka Streams' "Managing RocksDB memory", makes every store use one
+ * shared LRU cache of {@code handoff.rocksdb.memory.bytes} bytes, with a {@link WriteBufferManager} that charges
+ * memtables to that same cache up to the {@code handoff.rocksdb.write-buffer.ratio} share of it; index and filter blocks
+ * live in the cache too, so they are bounded as well.
+ *
+ * <p>The cache and manager are static, one pair per distinct bound, created on first use and never closed: every store
+ * of every {@code KafkaStreams} instance in the JVM with that bound shares them (several instances run in one JVM in
+ * tests), so {@link #close} must not close them.
+ */
+public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
+
+    /** Bytes of off-heap memory for all RocksDB stores of the JVM: block cache, index and filter blocks, memtables. */
+    public static final String MEMORY_BYTES = "handoff.rocksdb.memory.bytes";
+    /** Share of {@link #MEMORY_BYTES} the memtables may take before RocksDB flushes them; above 0 and below 1. */
+    public static final String WRITE_BUFFER_RATIO = "handoff.rocksdb.write-buffer.ratio";
+    public static final long DEFAULT_MEMORY_BYTES = 256L * 1024 * 1024;
+    public static final double DEFAULT_WRITE_BUFFER_RATIO = 0.5;
+
+    /** Smaller than Kafka's 16 MiB: with ~240 stores, memtables fill the shared budget long before a store's own ones. */
+    private static final long WRITE_BUFFER_BYTES = 4L * 1024 * 1024;
+    private static final int MAX_WRITE_BUFFERS = 2;
+    /** Part of the cache kept for index and filter blocks, so data blocks do not evict them. */
+    private static final double INDEX_FILTER_RATIO = 0.1;
+
+    private record Bound(long memoryBytes, double writeBufferRatio) {
+    }
+
+    private record Shared(Cache cache, WriteBufferManager writeBuffers) {
+    }
+
+    private static final Map<Bound, Shared> SHARED = new ConcurrentHashMap<>();
+
+    @Override
+    public void setConfig(String storeName, Options options, Map<String, Object> configs) {
+        Shared shared = SHARED.computeIfAbsent(bound(configs), b -> {
+            Cache cache = new LRUCache(b.memoryBytes(), -1, false, INDEX_FILTER_RATIO);
+            return new Shared(cache, new WriteBufferManager((long) (b.memoryBytes() * b.writeBufferRatio()), cache));
+        });
+        // The table config Kafka Streams created: it reads the block cache back from it for its metrics.
+        BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
+        table.setBlockCache(shared.cache());
+        table.setCacheIndexAndFilterBlocks(true);
+        table.setCacheIndexAndFilterBlocksWithHighPriority(true);
+        table.setPinTopLevelIndexAndFilter(true);
+        options.setTableFormatConfig(table);
+        options.setWriteBufferManager(shared.writeBuffers());
+        options.setWriteBufferSize(WRITE_BUFFER_BYTES);
+        options.setMaxWriteBufferNumber(MAX_WRITE_BUFFERS);
+    }
+
+    /** Leaves the shared cache and write buffer manager open: other stores use them. */
+    @Override
+    public void close(String storeName, Options options) {
+    }
+
+    private static Bound bound(Map<String, Object> configs) {
+        return new Bound(memoryBytes(configs.get(MEMORY_BYTES)), writeBufferRatio(configs.get(WRITE_BUFFER_RATIO)));
+    }
+
+    private static long memoryBytes(Object raw) {
+        if (raw == null) {
+            return DEFAULT_MEMORY_BYTES;
+        }
+        try {
+            long bytes = Long.parseLong(raw.toString().trim());
+            if (bytes > 0) {
+                return bytes;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(MEMORY_BYTES + " must be a positive whole number of bytes, was '" + raw + "'");
+    }
+
+    private static double writeBufferRatio(Object raw) {
+        if (raw == null) {
+            return DEFAULT_WRITE_BUFFER_RATIO;
+        }
+        try {
+            double ratio = Double.parseDouble(raw.toString().trim());
+            if (ratio > 0 && ratio < 1) {
+                return ratio;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(WRITE_BUFFER_RATIO + " must be a number above 0 and below 1, was '" + raw + "'");
+    }
+}
