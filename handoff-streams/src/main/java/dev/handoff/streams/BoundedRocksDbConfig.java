@@ -14,8 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Bounds the off-heap memory of all RocksDB stores in the JVM. Kafka Streams' own RocksDB settings give every store of
  * every task its own block cache and three 16 MiB memtables, so memory grows with tasks × stores (about 20 stores on
  * each of 12 tasks here). This setter, the pattern of Kafka Streams' "Managing RocksDB memory", makes every store use one
- * shared LRU cache of {@code handoff.rocksdb.memory.bytes} bytes, with a {@link WriteBufferManager} that charges
- * memtables to that same cache up to the {@code handoff.rocksdb.write-buffer.ratio} share of it; index and filter blocks
+ * shared LRU cache of {@code rocksdb.memory.bytes} bytes, with a {@link WriteBufferManager} that charges
+ * memtables to that same cache up to the {@code rocksdb.write.buffer.ratio} share of it; index and filter blocks
  * live in the cache too, so they are bounded as well.
  *
  * <p>The cache and manager are static, one pair per distinct bound, created on first use and never closed: every store
@@ -25,9 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
 
     /** Bytes of off-heap memory for all RocksDB stores of the JVM: block cache, index and filter blocks, memtables. */
-    public static final String MEMORY_BYTES = "handoff.rocksdb.memory.bytes";
+    public static final String MEMORY_BYTES = "rocksdb.memory.bytes";
     /** Share of {@link #MEMORY_BYTES} the memtables may take before RocksDB flushes them; above 0 and below 1. */
-    public static final String WRITE_BUFFER_RATIO = "handoff.rocksdb.write-buffer.ratio";
+    public static final String WRITE_BUFFER_RATIO = "rocksdb.write.buffer.ratio";
     public static final long DEFAULT_MEMORY_BYTES = 256L * 1024 * 1024;
     public static final double DEFAULT_WRITE_BUFFER_RATIO = 0.5;
 
