@@ -89,7 +89,6 @@ final class SlaTimers {
      * breach already fired, its next unfired reminder is pending instead.
      */
     void reschedule(String findingId, List<Timer> timers) {
-        cancel(findingId);
         Set<String> keys = new LinkedHashSet<>();
         for (Timer t : timers) {
             if (fired.get(t.alertId()) == null) {
@@ -102,6 +101,12 @@ final class SlaTimers {
                 next.ifPresent(r -> keys.add(r.key()));
             }
         }
+        String old = index.get("F|" + findingId);
+        if (old == null ? keys.isEmpty() : old.equals(String.join("\n", keys))) {
+            // Most saves leave the deadlines as they were: rewriting the same keys would still be changelog writes.
+            return;
+        }
+        cancel(findingId);
         for (String k : keys) {
             index.put(k, "");
             lowerScanFrom(Long.parseLong(k.substring(0, 13)));
