@@ -1064,6 +1064,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
 
     private void replaceDependencies(String findingId, List<String> keys) {
+        if (String.join("\n", keys).equals(dependents.get("F|" + findingId))) {
+            return; // a re-route to the same references: rewriting them would be changelog writes for nothing
+        }
         clearDependencies(findingId);
         for (String k : keys) {
             dependents.put(k + "|" + findingId, "");
@@ -1133,7 +1136,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         if (oldKey != null && !oldKey.equals(newKey)) {
             ownerOpen.delete(oldKey);
         }
-        if (newKey != null) {
+        if (newKey != null && (!newKey.equals(oldKey) || before.getBand() != after.getBand())) {
             ownerOpen.put(newKey, after.getBand().name());
         }
     }
