@@ -3,6 +3,7 @@ package dev.handoff.streams;
 import org.apache.kafka.streams.state.RocksDBConfigSetter;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.Cache;
+import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.WriteBufferManager;
@@ -16,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * each of 12 tasks here). This setter, the pattern of Kafka Streams' "Managing RocksDB memory", makes every store use one
  * shared LRU cache of {@code rocksdb.memory.bytes} bytes, with a {@link WriteBufferManager} that charges
  * memtables to that same cache up to the {@code rocksdb.write.buffer.ratio} share of it; index and filter blocks
- * live in the cache too, so they are bounded as well.
+ * live in the cache too, so they are bounded as well. SST files are LZ4-compressed (Kafka Streams leaves them
+ * uncompressed); figures in BENCHMARKS.md.
  *
  * <p>The cache and manager are static, one pair per distinct bound, created on first use and never closed: every store
  * of every {@code KafkaStreams} instance in the JVM with that bound shares them (several instances run in one JVM in
@@ -61,6 +63,8 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
         options.setWriteBufferManager(shared.writeBuffers());
         options.setWriteBufferSize(WRITE_BUFFER_BYTES);
         options.setMaxWriteBufferNumber(MAX_WRITE_BUFFERS);
+        // Kafka Streams writes SST files uncompressed; the stores hold Avro records and keys with long shared prefixes.
+        options.setCompressionType(CompressionType.LZ4_COMPRESSION);
     }
 
     /** Leaves the shared cache and write buffer manager open: other stores use them. */

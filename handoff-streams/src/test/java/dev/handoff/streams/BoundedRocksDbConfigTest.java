@@ -44,6 +44,7 @@ class BoundedRocksDbConfigTest {
             assertTrue(table.pinTopLevelIndexAndFilter());
             assertEquals(4L * 1024 * 1024, a.writeBufferSize());
             assertEquals(2, a.maxWriteBufferNumber());
+            assertEquals(org.rocksdb.CompressionType.LZ4_COMPRESSION, a.compressionType());
 
             setter.close("owner-load", a);
             assertTrue(blockCache(b).isOwningHandle(), "closing one store leaves the shared cache open for the others");
