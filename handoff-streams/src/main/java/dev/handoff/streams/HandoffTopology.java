@@ -110,7 +110,10 @@ public final class HandoffTopology {
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
         addStore(t, StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
         addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
-        addStore(t, StoreNames.SLA_TIMERS, Serdes.String());
+        // Rebuilt from the finding states and the fired alerts at every start (FindingLifecycleProcessor.rebuildTimers):
+        // in memory and unlogged, so the busiest store of the topology costs no changelog write (decision 0009).
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(StoreNames.SLA_TIMERS), Serdes.String(), Serdes.String())
+                .withLoggingDisabled(), "finding-lifecycle");
         addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
         addStore(t, StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
         addStore(t, StoreNames.OWNERS, topics.valueSerde(Topics.OWNERS));

@@ -22,15 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The unrouted queue keeps a depth counter, an index by entry time and one age alarm per entry beside the queue
- * itself, so a depth snapshot does not read the whole queue. State written before those existed holds only the
- * queue: the processor builds them once at start-up, and must not raise an age alert that already fired.
+ * itself, so a depth snapshot does not read the whole queue. They live in the unlogged timer store, so a start finds
+ * only the queue (and state written before they existed, the same): the processor builds them at every start, and
+ * must not raise an age alert that already fired.
  */
 class UnroutedQueueStateTest {
 
     private final Topics topics = new Topics("handoff.", 1, new EmbeddedSchemaRegistry());
 
     @Test
-    void aQueueWrittenWithoutItsIndexIsIndexedAtStartUpAndAlertsFiredBeforeAreNotRaisedAgain() {
+    void aQueueWithoutItsIndexIsIndexedAtEveryStartAndAlertsFiredBeforeAreNotRaisedAgain() {
         LifecycleSettings defaults = LifecycleSettings.defaults();
         LifecycleSettings settings = new LifecycleSettings(LifecycleSettings.Clock.STREAM, defaults.punctuateInterval(),
                 defaults.maxAlertsPerRun(), defaults.reminders(), defaults.noise(),
@@ -61,7 +62,7 @@ class UnroutedQueueStateTest {
         assertEquals(3, snapshot.getDepth(), "both old entries and the new capture");
         assertEquals(olderEntry, snapshot.getOldestEnteredAt());
 
-        // The index is built once: a restart on the indexed stores counts the same queue, not twice.
+        // A restart on the same stores rebuilds them from scratch: the same queue, not counted twice.
         context = TaskRevivalTest.context(stores);
         processor.init(context);
         TaskRevivalTest.capture(topics, processor, context,

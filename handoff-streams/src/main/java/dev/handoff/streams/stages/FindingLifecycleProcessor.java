@@ -101,7 +101,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      * key is the oldest entry, and one age alarm per entry, due when it passes the age limit and deleted when it fires.
      */
     private static final String DEPTH_KEY = "~unrouted-depth";
-    private static final String QUEUE_INDEXED_KEY = "~unrouted-indexed";
     private static final String QUEUE_PREFIX = "U|";
     private static final String AGE_PREFIX = "A|";
 
@@ -172,8 +171,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         timerIndex = context.getStateStore(StoreNames.SLA_TIMERS);
         fired = context.getStateStore(StoreNames.SLA_FIRED);
         timers = new SlaTimers(timerIndex, fired, settings.reminders());
-        String savedStreamTime = timerIndex.get(STREAM_TIME_KEY);
-        streamTime = savedStreamTime == null ? Instant.EPOCH : Instant.ofEpochMilli(Long.parseLong(savedStreamTime));
+        Long savedStreamTime = fired.get(STREAM_TIME_KEY);
+        streamTime = savedStreamTime == null ? Instant.EPOCH : Instant.ofEpochMilli(savedStreamTime);
         if (settings.clock() == LifecycleSettings.Clock.WALL) {
             context.schedule(settings.punctuateInterval(), org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
                     ts -> fireDue(Instant.ofEpochMilli(ts)));
@@ -189,11 +188,31 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                         }
                     });
         }
-        indexUnroutedQueue();
         aliases = new AliasIndex();
         try (KeyValueIterator<String, Asset> all = assets.all()) {
             all.forEachRemaining(kv -> aliases.put(kv.value));
         }
+        rebuildTimers();
+    }
+
+    /**
+     * The timer store is in memory and not logged (decision 0009): every timer is implied by a finding's state and the
+     * alerts already fired, both logged, so it is rebuilt here on every start, rebalance and revival instead of costing
+     * a changelog write per key (the largest changelog of the end-to-end bench). The same holds for the unrouted
+     * queue's counter, index and age alarms, which it also holds.
+     */
+    private void rebuildTimers() {
+        // Kafka Streams hands a revived or reassigned task a fresh in-memory store; clear it anyway, so nothing an
+        // aborted transaction left in it can survive whatever store implementation is configured.
+        List<String> stale = new ArrayList<>();
+        try (KeyValueIterator<String, String> all = timerIndex.all()) {
+            all.forEachRemaining(kv -> stale.add(kv.key));
+        }
+        stale.forEach(timerIndex::delete);
+        try (KeyValueIterator<String, FindingState> all = states.all()) {
+            all.forEachRemaining(kv -> reschedule(kv.value));
+        }
+        indexUnroutedQueue();
     }
 
     @Override
@@ -223,8 +242,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         }
         if (settings.clock() == LifecycleSettings.Clock.STREAM) {
             fireDue(streamTime);
-            String last = timerIndex.get(LAST_SNAPSHOT_KEY);
-            if (last == null || !streamTime.isBefore(Instant.ofEpochMilli(Long.parseLong(last)).plus(settings.unrouted().snapshotInterval()))) {
+            Long last = fired.get(LAST_SNAPSHOT_KEY);
+            if (last == null || !streamTime.isBefore(Instant.ofEpochMilli(last).plus(settings.unrouted().snapshotInterval()))) {
                 // A replay of weeks passes a snapshot interval of event time about once per record; each snapshot is an
                 // event and a gauge sent to every metrics partition. At most one per replay gap of wall time, then.
                 long wall = context.currentSystemTimeMs();
@@ -246,7 +265,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      * ({@link #adjustDepth}), the age limit by each entry's alarm ({@link #fireAgeAlarms}).
      */
     private void snapshotUnrouted(Instant now) {
-        timerIndex.put(LAST_SNAPSHOT_KEY, Long.toString(now.toEpochMilli()));
+        fired.put(LAST_SNAPSHOT_KEY, now.toEpochMilli());
         snapshotPending = false;
         lastSnapshotWallMs = context.currentSystemTimeMs();
         String depthKey = depthKey();
@@ -285,14 +304,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         return AGE_PREFIX + String.format("%013d", enteredMs + settings.unrouted().ageLimit().toMillis()) + "|" + enteredMs + "|" + findingId;
     }
 
-    /**
-     * Builds the queue's counter, index and age alarms from the queue itself, once: for state written before they
-     * existed. An entry whose age alert already fired gets no alarm.
-     */
+    /** Builds the queue's counter, index and age alarms from the queue itself; an entry whose age alert fired gets no alarm. */
     private void indexUnroutedQueue() {
-        if (timerIndex.get(QUEUE_INDEXED_KEY) != null) {
-            return;
-        }
         int depth = 0;
         try (KeyValueIterator<String, Long> it = unrouted.all()) {
             while (it.hasNext()) {
@@ -305,7 +318,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             }
         }
         timerIndex.put(DEPTH_KEY, Integer.toString(depth));
-        timerIndex.put(QUEUE_INDEXED_KEY, "1");
     }
 
     private static String ageFiredKey(String findingId, long enteredMs) {
@@ -448,7 +460,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private void advanceStreamTime(Instant eventTime) {
         if (eventTime != null && eventTime.isAfter(streamTime)) {
             streamTime = eventTime;
-            timerIndex.put(STREAM_TIME_KEY, Long.toString(eventTime.toEpochMilli()));
+            fired.put(STREAM_TIME_KEY, eventTime.toEpochMilli());
         }
     }
 
