@@ -72,6 +72,15 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
     public void close(String storeName, Options options) {
     }
 
+    /**
+     * Checks both keys as {@link #setConfig} will read them, so a bad value stops the service at start-up, naming the
+     * key, instead of failing each store as a task opens it.
+     */
+    public static void validate(Map<String, ?> configs) {
+        memoryBytes(configs.get(MEMORY_BYTES));
+        writeBufferRatio(configs.get(WRITE_BUFFER_RATIO));
+    }
+
     private static Bound bound(Map<String, Object> configs) {
         return new Bound(memoryBytes(configs.get(MEMORY_BYTES)), writeBufferRatio(configs.get(WRITE_BUFFER_RATIO)));
     }

@@ -36,6 +36,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
         settings.metrics();
         settings.metricsClock();
         settings.queryPort();
+        BoundedRocksDbConfig.validate(settings.asMap());
         this.settings = settings;
         this.topics = new Topics(settings.topicPrefix(), settings.partitions(),
                 SchemaRegistries.fromConfig(Map.copyOf(settings.asMap())));

@@ -33,6 +33,13 @@ class StreamsSettingsTest {
         assertEquals("com.example.OwnRocksDbConfig", p.get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG));
     }
 
+    @Test
+    void aBadBoundStopsTheServiceAtStartUpNamingTheKey() {
+        StreamsSettings settings = StreamsSettings.from(Map.of(BoundedRocksDbConfig.WRITE_BUFFER_RATIO, "1.5"), Map.of());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new HandoffStreamsApp(settings));
+        assertTrue(e.getMessage().contains(BoundedRocksDbConfig.WRITE_BUFFER_RATIO + " must be"), e.getMessage());
+    }
+
     /** Kafka Streams hands its whole configuration to the setter: a bad bound fails the store's opening, naming the key. */
     @Test
     void theSetterSeesTheBoundAStoreIsOpenedWith() {
