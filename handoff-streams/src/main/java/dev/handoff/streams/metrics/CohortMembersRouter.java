@@ -81,11 +81,12 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
             ids.add(key.id());
         }
         byte[] facts = CohortMember.of(state).encode();
+        byte[] digest = digest(facts);
         byte flags = flags(state);
         count(before == null ? 0 : before.flags, flags);
-        if (before != null && before.ids.equals(ids) && Arrays.equals(before.facts, facts)) {
+        if (before != null && before.ids.equals(ids) && Arrays.equals(before.factsDigest, digest)) {
             if (before.flags != flags) {
-                sent.put(findingId, new Sent(flags, ids, facts).encode());
+                sent.put(findingId, new Sent(flags, ids, digest).encode());
             }
             return;
         }
@@ -100,7 +101,20 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
         for (String id : ids) {
             context.forward(record.withKey(id).withValue(message));
         }
-        sent.put(findingId, new Sent(flags, ids, facts).encode());
+        sent.put(findingId, new Sent(flags, ids, digest).encode());
+    }
+
+    /**
+     * What is remembered of the facts sent: a digest, not the facts (the store held every open finding's facts a sixth
+     * time). An entry written before holds the facts themselves, which differ from any digest: that finding's facts
+     * are sent once more, which the cohorts take as the same member again.
+     */
+    static byte[] digest(byte[] facts) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(facts);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
     }
 
     private boolean unchanged(GaugeSnapshot g) {
@@ -142,8 +156,8 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
         return v == null ? 0 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    /** What was last sent for a finding. */
-    private record Sent(byte flags, List<String> ids, byte[] facts) {
+    /** What was last sent for a finding: its flags, its cohorts and the digest of its facts. */
+    private record Sent(byte flags, List<String> ids, byte[] factsDigest) {
         byte[] encode() {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
             try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -152,8 +166,8 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
                 for (String id : ids) {
                     out.writeUTF(id);
                 }
-                out.writeInt(facts.length);
-                out.write(facts);
+                out.writeInt(factsDigest.length);
+                out.write(factsDigest);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

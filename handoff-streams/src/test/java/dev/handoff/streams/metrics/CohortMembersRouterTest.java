@@ -1,0 +1,141 @@
+package dev.handoff.streams.metrics;
+
+import dev.handoff.avro.CaptureOrigin;
+import dev.handoff.avro.FindingState;
+import dev.handoff.avro.FindingStatus;
+import dev.handoff.avro.FindingTarget;
+import dev.handoff.avro.SeverityBand;
+import dev.handoff.avro.SourceTool;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The router sends a finding's member facts to its cohorts only when they or its cohorts changed. */
+class CohortMembersRouterTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-02T09:00:00Z");
+
+    private final KeyValueStore<String, byte[]> sent = Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(MetricsNames.MEMBER_KEYS_STORE), Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
+    private final MockProcessorContext<String, byte[]> context = context();
+    private final CohortMembersRouter router = new CohortMembersRouter(ZoneOffset.UTC);
+
+    @Test
+    void aSaveThatChangesNoFactSendsNothingAndOneThatDoesSendsToEveryCohort() {
+        router.init(context);
+        FindingState open = finding().build();
+        router.process(record(open));
+        int cohorts = CohortKey.of(open, ZoneOffset.UTC).size();
+        assertEquals(cohorts, members().size(), "the first save reaches each of its cohorts");
+
+        context.resetForwards();
+        router.process(record(FindingState.newBuilder(open).setEventId("e2").setTitle("retitled").build()));
+        assertEquals(List.of(), members(), "nothing a cohort counts changed");
+
+        router.process(record(FindingState.newBuilder(open).setEventId("e3").setAcknowledgedAt(T0.plus(Duration.ofHours(2)))
+                .setStatus(FindingStatus.ACKNOWLEDGED).build()));
+        assertEquals(cohorts, members().size(), "an acknowledgement changes the facts: every cohort hears of it");
+    }
+
+    @Test
+    void whatIsRememberedPerFindingIsADigestNotTheFacts() {
+        router.init(context);
+        FindingState open = finding().build();
+        router.process(record(open));
+        byte[] facts = CohortMember.of(open).encode();
+        byte[] stored = sent.get(open.getFindingId());
+        assertTrue(indexOf(stored, facts) < 0, "the facts are not stored again");
+        assertTrue(indexOf(stored, CohortMembersRouter.digest(facts)) >= 0, "their digest is");
+    }
+
+    @Test
+    void anEntryWrittenWithTheFactsThemselvesIsAnsweredByOneResendThenQuiet() throws IOException {
+        router.init(context);
+        FindingState open = finding().build();
+        List<String> ids = new ArrayList<>();
+        CohortKey.of(open, ZoneOffset.UTC).forEach(k -> ids.add(k.id()));
+        byte[] facts = CohortMember.of(open).encode();
+        // The earlier format: flags, cohort ids, then the facts themselves.
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(CohortMembersRouter.flags(open));
+            out.writeShort(ids.size());
+            for (String id : ids) {
+                out.writeUTF(id);
+            }
+            out.writeInt(facts.length);
+            out.write(facts);
+        }
+        sent.put(open.getFindingId(), bytes.toByteArray());
+
+        router.process(record(open));
+        assertEquals(ids.size(), members().size(), "sent once more: the cohorts take it as the same member again");
+        context.resetForwards();
+        router.process(record(open));
+        assertEquals(List.of(), members());
+    }
+
+    private List<String> members() {
+        List<String> keys = new ArrayList<>();
+        context.forwarded().forEach(f -> {
+            byte[] value = f.record().value();
+            if (value[0] == CohortMessage.MEMBER) {
+                keys.add(f.record().key());
+            }
+        });
+        return keys;
+    }
+
+    private static FindingState.Builder finding() {
+        return FindingState.newBuilder()
+                .setEventId("e1").setEventTime(T0).setRecordedTime(T0).setSource("test").setFindingId("f1-router")
+                .setStatus(FindingStatus.OPEN).setOrigin(CaptureOrigin.FIRST_TIME).setTitle("t")
+                .setSourceTool(new SourceTool("Trivy", null)).setTarget(FindingTarget.newBuilder().build())
+                .setScannerBand(SeverityBand.HIGH).setBand(SeverityBand.HIGH).setTeamId("payments")
+                .setCapturedAt(T0).setHandoffDeadline(T0.plus(Duration.ofHours(8))).setNoAckDeadline(T0.plus(Duration.ofDays(3)));
+    }
+
+    private static Record<String, Object> record(FindingState s) {
+        return new Record<>(s.getFindingId(), s, s.getEventTime().toEpochMilli());
+    }
+
+    private MockProcessorContext<String, byte[]> context() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "router-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:9");
+        MockProcessorContext<String, byte[]> c = new MockProcessorContext<>(props);
+        sent.init(c.getStateStoreContext(), sent);
+        c.addStateStore(sent);
+        return c;
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
