@@ -50,10 +50,7 @@ class TaskRevivalTest {
 
     @Test
     void anUnroutedAgeAlertAbortedWithItsTransactionIsRaisedAgainAfterTheRevival() {
-        LifecycleSettings defaults = LifecycleSettings.defaults();
-        LifecycleSettings settings = new LifecycleSettings(LifecycleSettings.Clock.STREAM, defaults.punctuateInterval(),
-                defaults.maxAlertsPerRun(), defaults.reminders(), defaults.noise(),
-                new LifecycleSettings.UnroutedLimits(Duration.ofMinutes(1), 1_000, Duration.ofHours(4)));
+        LifecycleSettings settings = replaySettings();
         FindingLifecycleProcessor processor = new FindingLifecycleProcessor(topics, "handoff.fanout", "handoff.noise-flags", settings);
         List<KeyValueStore<String, Object>> stores = lifecycleStores();
 
@@ -148,6 +145,17 @@ class TaskRevivalTest {
         List<KeyValueStore<String, Object>> stores = new ArrayList<>();
         serdes.forEach((name, serde) -> stores.add(store(name, serde)));
         return stores;
+    }
+
+    /**
+     * The stream clock with every queue snapshot taken (no wall-clock gap), a depth limit never reached, and a 4 h age
+     * limit: a replay stepped through by hand.
+     */
+    static LifecycleSettings replaySettings() {
+        LifecycleSettings defaults = LifecycleSettings.defaults();
+        return new LifecycleSettings(LifecycleSettings.Clock.STREAM, defaults.punctuateInterval(), defaults.maxAlertsPerRun(),
+                defaults.reminders(), defaults.noise(),
+                new LifecycleSettings.UnroutedLimits(Duration.ofMinutes(1), 1_000, Duration.ofHours(4), Duration.ZERO));
     }
 
     @SuppressWarnings("unchecked")

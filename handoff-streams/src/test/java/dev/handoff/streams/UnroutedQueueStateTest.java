@@ -32,10 +32,7 @@ class UnroutedQueueStateTest {
 
     @Test
     void aQueueWithoutItsIndexIsIndexedAtEveryStartAndAlertsFiredBeforeAreNotRaisedAgain() {
-        LifecycleSettings defaults = LifecycleSettings.defaults();
-        LifecycleSettings settings = new LifecycleSettings(LifecycleSettings.Clock.STREAM, defaults.punctuateInterval(),
-                defaults.maxAlertsPerRun(), defaults.reminders(), defaults.noise(),
-                new LifecycleSettings.UnroutedLimits(Duration.ofMinutes(1), 1_000, Duration.ofHours(4)));
+        LifecycleSettings settings = TaskRevivalTest.replaySettings();
         List<KeyValueStore<String, Object>> stores = TaskRevivalTest.lifecycleStores(topics);
         MockProcessorContext<String, Object> context = TaskRevivalTest.context(stores);
         KeyValueStore<String, Object> queue = named(stores, StoreNames.UNROUTED_QUEUE);

@@ -33,11 +33,6 @@ public record LifecycleSettings(Clock clock, Duration punctuateInterval, int max
             return new UnroutedLimits(Duration.ofMinutes(1), 50, Duration.ofHours(4), Duration.ofSeconds(1));
         }
 
-        /** Every snapshot of a replay taken (no wall-clock gap): for tests that step through event time. */
-        public UnroutedLimits(Duration snapshotInterval, int depthLimit, Duration ageLimit) {
-            this(snapshotInterval, depthLimit, ageLimit, Duration.ZERO);
-        }
-
         public UnroutedLimits {
             if (snapshotInterval.isNegative() || snapshotInterval.isZero() || ageLimit.isNegative() || ageLimit.isZero()) {
                 throw new IllegalArgumentException("unrouted.snapshot.interval and unrouted.age.limit must be positive");
