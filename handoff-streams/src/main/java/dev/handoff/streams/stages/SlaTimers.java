@@ -106,7 +106,12 @@ final class SlaTimers {
             // Most saves leave the deadlines as they were: rewriting the same keys would still be changelog writes.
             return;
         }
-        cancel(findingId);
+        if (old != null) {
+            for (String k : old.split("\n")) {
+                index.delete(k);
+            }
+            index.delete("F|" + findingId);
+        }
         for (String k : keys) {
             index.put(k, "");
             lowerScanFrom(Long.parseLong(k.substring(0, 13)));
@@ -114,17 +119,6 @@ final class SlaTimers {
         if (!keys.isEmpty()) {
             index.put("F|" + findingId, String.join("\n", keys));
         }
-    }
-
-    void cancel(String findingId) {
-        String old = index.get("F|" + findingId);
-        if (old == null) {
-            return;
-        }
-        for (String k : old.split("\n")) {
-            index.delete(k);
-        }
-        index.delete("F|" + findingId);
     }
 
     /** Timers due at or before {@code now}, earliest first, at most {@code max}. */
