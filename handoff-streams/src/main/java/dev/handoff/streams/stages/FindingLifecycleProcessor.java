@@ -97,10 +97,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private static final String LAST_SNAPSHOT_KEY = "~unrouted-snapshot";
     /*
      * The unrouted queue's own keys in the timer store, so a depth snapshot reads a counter and one key instead of the
-     * whole queue (in a replay a snapshot is due about once per record): the depth, an index by entry time whose first
-     * key is the oldest entry, and one age alarm per entry, due when it passes the age limit and deleted when it fires.
+     * whole queue (in a replay a snapshot is due about once per record): an index by entry time whose first key is the
+     * oldest entry, and one age alarm per entry, due when it passes the age limit and deleted when it fires.
      */
-    private static final String DEPTH_KEY = "~unrouted-depth";
     private static final String QUEUE_PREFIX = "U|";
     private static final String AGE_PREFIX = "A|";
 
@@ -116,6 +115,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private final Map<String, SlaClock> clocks = new HashMap<>();
     /** Stream clock: a depth snapshot is due but waits for the wall-clock gap (see {@link #process}). */
     private boolean snapshotPending;
+    /** The partition's unrouted queue depth, counted from the queue in {@code init} and kept with each entry and departure. */
+    private int unroutedDepth;
     private long lastSnapshotWallMs = Long.MIN_VALUE;
 
     private ProcessorContext<String, Object> context;
@@ -199,7 +200,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      * The timer store is in memory and not logged (decision 0009): every timer is implied by a finding's state and the
      * alerts already fired, both logged, so it is rebuilt here on every start, rebalance and revival instead of costing
      * a changelog write per key (the largest changelog of the end-to-end bench). The same holds for the unrouted
-     * queue's counter, index and age alarms, which it also holds.
+     * queue's index and age alarms, which it also holds, and the depth counted from the queue.
      */
     private void rebuildTimers() {
         // Kafka Streams hands a revived or reassigned task a fresh in-memory store; clear it anyway, so nothing an
@@ -269,7 +270,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         snapshotPending = false;
         lastSnapshotWallMs = context.currentSystemTimeMs();
         String depthKey = depthKey();
-        int depth = unroutedDepth();
+        int depth = unroutedDepth;
         Instant oldest = oldestUnrouted();
         Cause cause = new Cause("unrouted-snapshot/" + context.taskId().partition() + "/" + now.toEpochMilli(), now, null, SOURCE);
         Emits out = new Emits(depthKey, cause);
@@ -283,11 +284,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private String depthKey() {
         return "depth/" + context.taskId().partition();
-    }
-
-    private int unroutedDepth() {
-        String depth = timerIndex.get(DEPTH_KEY);
-        return depth == null ? 0 : Integer.parseInt(depth);
     }
 
     private Instant oldestUnrouted() {
@@ -304,7 +300,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         return AGE_PREFIX + String.format("%013d", enteredMs + settings.unrouted().ageLimit().toMillis()) + "|" + enteredMs + "|" + findingId;
     }
 
-    /** Builds the queue's counter, index and age alarms from the queue itself; an entry whose age alert fired gets no alarm. */
+    /** Counts the queue and builds its index and age alarms from the queue itself; an entry whose age alert fired gets no alarm. */
     private void indexUnroutedQueue() {
         int depth = 0;
         try (KeyValueIterator<String, Long> it = unrouted.all()) {
@@ -317,7 +313,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                 }
             }
         }
-        timerIndex.put(DEPTH_KEY, Integer.toString(depth));
+        unroutedDepth = depth;
     }
 
     private static String ageFiredKey(String findingId, long enteredMs) {
@@ -326,8 +322,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /** Counts an entry or a departure, and raises the depth crossing once when the depth reaches its limit. */
     private void adjustDepth(int delta, Emits out, Cause cause) {
-        int depth = unroutedDepth() + delta;
-        timerIndex.put(DEPTH_KEY, Integer.toString(depth));
+        unroutedDepth += delta;
+        int depth = unroutedDepth;
         String depthKey = depthKey();
         String overKey = "unrouted-depth-over|" + depthKey;
         boolean over = depth >= settings.unrouted().depthLimit();

@@ -18,7 +18,7 @@ public final class StoreNames {
     public static final String OWNER_OPEN = "owner-open-findings";
     /**
      * SLA timers ordered by due time ({@code <13-digit millis>|alertId}), see {@code SlaTimers}, and the unrouted
-     * queue's counter, index and age alarms. In memory and unlogged: rebuilt from the finding states, the queue and
+     * queue's index and age alarms. In memory and unlogged: rebuilt from the finding states, the queue and
      * {@link #SLA_FIRED} at every start of a task.
      */
     public static final String SLA_TIMERS = "sla-timers";
