@@ -6,7 +6,11 @@ import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.query.QueryServer;
 import dev.handoff.streams.query.QueryService;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -15,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,22 +71,52 @@ public final class HandoffStreamsApp implements AutoCloseable {
         return streams;
     }
 
-    /** Its own topics must have exactly as many partitions as the findings topics they are co-partitioned with. */
+    /**
+     * Its own topics must have exactly as many partitions as the findings topics they are co-partitioned with, and the
+     * cohort-members topic must be compacted (it is a store's changelog, decision 0010). A topic created by an earlier
+     * build, which did not compact it, is switched to compaction here.
+     */
     private void declareInternalTopics() {
         Properties admin = KafkaClientSettings.properties(KafkaClientSettings.of(settings.asMap()));
         try (Admin client = Admin.create(admin)) {
-            for (String name : HandoffTopology.internalTopics(topics)) {
+            for (NewTopic topic : HandoffTopology.newInternalTopics(topics, settings.partitions(), (short) -1)) {
                 try {
-                    client.createTopics(List.of(new NewTopic(name, settings.partitions(), (short) -1))).all().get();
+                    client.createTopics(List.of(topic)).all().get();
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("cannot create " + name + ": " + e.getCause(), e);
+                        throw new IllegalStateException("cannot create " + topic.name() + ": " + e.getCause(), e);
                     }
+                    alignConfigs(client, topic);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static void alignConfigs(Admin client, NewTopic topic) throws InterruptedException {
+        if (topic.configs() == null || topic.configs().isEmpty()) {
+            return;
+        }
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic.name());
+        try {
+            Config actual = client.describeConfigs(List.of(resource)).all().get().get(resource);
+            List<AlterConfigOp> changes = new ArrayList<>();
+            topic.configs().forEach((name, wanted) -> {
+                ConfigEntry entry = actual.get(name);
+                if (entry == null || !wanted.equals(entry.value())) {
+                    log.warn("internal topic {} has {}={}, which this build needs to be {}: changing it", topic.name(), name,
+                            entry == null ? null : entry.value(), wanted);
+                    changes.add(new AlterConfigOp(new ConfigEntry(name, wanted), AlterConfigOp.OpType.SET));
+                }
+            });
+            if (!changes.isEmpty()) {
+                client.incrementalAlterConfigs(Map.of(resource, changes)).all().get();
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot check or set the configs of " + topic.name() + " (" + topic.configs() + "): "
+                    + e.getCause(), e);
         }
     }
 

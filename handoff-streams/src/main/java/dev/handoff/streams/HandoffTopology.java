@@ -14,6 +14,8 @@ import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
 import dev.handoff.streams.stages.StoreNames;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -22,6 +24,7 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
@@ -54,6 +57,21 @@ public final class HandoffTopology {
     public static List<String> internalTopics(Topics topics) {
         return List.of(fanoutTopic(topics), topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX, topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX,
                 cohortMembersTopic(topics));
+    }
+
+    /**
+     * The internal topics as they must be created: each with {@code partitions} (the findings' count), and the
+     * cohort-members topic compacted, since it is the members store's changelog (decision 0010).
+     */
+    public static List<NewTopic> newInternalTopics(Topics topics, int partitions, short replicationFactor) {
+        return internalTopics(topics).stream()
+                .map(name -> new NewTopic(name, partitions, replicationFactor).configs(internalTopicConfigs(topics, name)))
+                .toList();
+    }
+
+    /** The topic configs an internal topic must have (none but the cleanup policy of the compacted one). */
+    public static Map<String, String> internalTopicConfigs(Topics topics, String name) {
+        return name.equals(cohortMembersTopic(topics)) ? Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT) : Map.of();
     }
 
     public static String cohortMembersTopic(Topics topics) {
@@ -145,9 +163,14 @@ public final class HandoffTopology {
         t.addSink("cohort-members-sink", members, new StringSerializer(), new ByteArraySerializer(),
                 new CohortMessage.Partitioner(), MetricsNames.ROUTER_NODE);
 
-        t.addSource("cohort-members-source", new StringDeserializer(), new ByteArrayDeserializer(), members);
-        t.addProcessor(MetricsNames.METRICS_NODE, () -> new CohortMetricsProcessor(metrics, clock), "cohort-members-source");
-        addStore(t, MetricsNames.MEMBERS_STORE, Serdes.ByteArray(), MetricsNames.METRICS_NODE);
+        // The members store takes the compacted members topic as its changelog (decision 0010): each record is the store
+        // entry it makes, so a restore reads the topic, and the store costs no changelog write of its own.
+        ProcessorSupplier<String, byte[], String, Object> processor = () -> new CohortMetricsProcessor(metrics, clock);
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        ProcessorSupplier<String, byte[], Void, Void> updater = (ProcessorSupplier) processor;
+        t.addReadOnlyStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBERS_STORE),
+                        Serdes.String(), Serdes.ByteArray()).withCachingEnabled(),
+                "cohort-members-source", new StringDeserializer(), new ByteArrayDeserializer(), members, MetricsNames.METRICS_NODE, updater);
         addStore(t, MetricsNames.HANDOFF_DAYS_STORE, topics.valueSerde(Topics.METRICS_HANDOFF), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.CYCLE_DAYS_STORE, topics.valueSerde(Topics.METRICS_CYCLE), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.REFRESH_STORE, Serdes.String(), MetricsNames.METRICS_NODE);

@@ -276,7 +276,7 @@ final class GeneratedProgramme {
      */
     static void declareTopics(LocalKafka kafka, Topics topics) {
         List<NewTopic> all = new ArrayList<>(topics.newTopics((short) 1));
-        HandoffTopology.internalTopics(topics).forEach(n -> all.add(new NewTopic(n, topics.partitions(Topics.FINDINGS_REPORTED), (short) 1)));
+        all.addAll(HandoffTopology.newInternalTopics(topics, topics.partitions(Topics.FINDINGS_REPORTED), (short) 1));
         for (NewTopic t : all) {
             Map<String, String> configs = new HashMap<>(t.configs() == null ? Map.of() : t.configs());
             configs.put("retention.ms", "-1");

@@ -19,7 +19,6 @@ import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.SchemaRegistries;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -79,7 +78,7 @@ class HandoffStreamsIT {
             StreamsSettings settings = StreamsSettings.from(config, Map.of());
             Topics topics = new Topics(prefix, 3, SchemaRegistries.embedded());
             kafka.createTopics(topics.newTopics((short) 1));
-            kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, 3, (short) 1)).toList());
+            kafka.createTopics(HandoffTopology.newInternalTopics(topics, 3, (short) 1));
 
             try (HandoffStreamsApp app = new HandoffStreamsApp(settings)) {
                 KafkaStreams streams = app.start();

@@ -10,7 +10,6 @@ import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.FuzzRecords.Expect;
 import dev.handoff.streams.FuzzRecords.Planned;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -82,7 +81,7 @@ class StreamsFuzzIT {
             config.put(StreamsSettings.QUERY_PORT, "0");
             Topics topics = new Topics(prefix, PARTITIONS, SchemaRegistries.embedded());
             kafka.createTopics(topics.newTopics((short) 1));
-            kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, PARTITIONS, (short) 1)).toList());
+            kafka.createTopics(HandoffTopology.newInternalTopics(topics, PARTITIONS, (short) 1));
 
             try (HandoffStreamsApp app = new HandoffStreamsApp(StreamsSettings.from(config, Map.of()));
                  KafkaProducer<byte[], byte[]> producer = producer(kafka)) {

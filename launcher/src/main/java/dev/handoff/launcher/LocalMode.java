@@ -13,7 +13,6 @@ import dev.handoff.streams.HandoffTopology;
 import dev.handoff.streams.StreamsSettings;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.IsolationLevel;
@@ -71,7 +70,7 @@ final class LocalMode implements AutoCloseable {
         try {
             topics = new Topics(o.prefix(), o.partitions(), SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, registryUrl)));
             kafka.createTopics(topics.newTopics((short) 1));
-            kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, o.partitions(), (short) 1)).toList());
+            kafka.createTopics(HandoffTopology.newInternalTopics(topics, o.partitions(), (short) 1));
 
             Map<String, String> s = new HashMap<>();
             s.putAll(client);

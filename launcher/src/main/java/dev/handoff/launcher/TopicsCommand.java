@@ -117,7 +117,7 @@ public final class TopicsCommand implements Runnable {
             // The registry is never asked anything here: Topics only needs one to be built, for its serdes.
             Topics topics = new Topics(prefix, partitions, SchemaRegistries.embedded());
             List<NewTopic> all = new ArrayList<>(topics.newTopics(replicationFactor));
-            HandoffTopology.internalTopics(topics).forEach(name -> all.add(new NewTopic(name, partitions, replicationFactor)));
+            all.addAll(HandoffTopology.newInternalTopics(topics, partitions, replicationFactor));
             return all;
         }
 

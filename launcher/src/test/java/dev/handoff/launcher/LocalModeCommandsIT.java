@@ -17,7 +17,6 @@ import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.HandoffStreamsApp;
 import dev.handoff.streams.HandoffTopology;
 import dev.handoff.streams.StreamsSettings;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -99,7 +98,7 @@ class LocalModeCommandsIT {
         String prefix = "cli-" + UUID.randomUUID().toString().substring(0, 8) + ".";
         topics = new Topics(prefix, PARTITIONS, SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, "embedded")));
         kafka.createTopics(topics.newTopics((short) 1));
-        kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, PARTITIONS, (short) 1)).toList());
+        kafka.createTopics(HandoffTopology.newInternalTopics(topics, PARTITIONS, (short) 1));
 
         Map<String, String> config = new HashMap<>();
         config.put("bootstrap.servers", kafka.bootstrapServers());

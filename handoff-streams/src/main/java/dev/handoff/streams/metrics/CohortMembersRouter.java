@@ -93,13 +93,13 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
         if (before != null) {
             for (String old : before.ids) {
                 if (!ids.contains(old)) {
-                    context.forward(record.withKey(old).withValue(CohortMessage.removed(findingId)));
+                    // A tombstone: the topic is compacted and is the members store's changelog (decision 0010).
+                    context.forward(record.withKey(CohortMessage.memberKey(old, findingId)).withValue(null));
                 }
             }
         }
-        byte[] message = CohortMessage.member(facts);
         for (String id : ids) {
-            context.forward(record.withKey(id).withValue(message));
+            context.forward(record.withKey(CohortMessage.memberKey(id, findingId)).withValue(facts));
         }
         sent.put(findingId, new Sent(flags, ids, digest).encode());
     }

@@ -4,58 +4,52 @@ import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * The records of the internal cohort-members topic. Key: a cohort id, or {@value #GAUGE_KEY_PREFIX}
- * plus the finding partition for gauge snapshots. Value: one type byte, then a member's facts
- * ({@link CohortMember#encode}), the id of a finding that left the cohort, or a gauge snapshot.
- * Internal only: nothing outside handoff-streams reads this topic, so it is not Avro.
+ * The records of the internal cohort-members topic, which is compacted and is also the changelog of the
+ * {@link MetricsNames#MEMBERS_STORE members store} (decision 0010): each record is exactly the store entry it
+ * makes. Key {@code <cohort id>|<finding id>}, value the member's facts ({@link CohortMember#encode}) or
+ * null when the finding left the cohort; or key {@value #GAUGE_KEY_PREFIX} plus the finding partition and
+ * a gauge snapshot as value. Internal only: nothing outside handoff-streams reads this topic, so it is not Avro.
  */
 public final class CohortMessage {
 
     public static final String GAUGE_KEY_PREFIX = "~gauge|";
 
-    static final byte MEMBER = 1;
-    static final byte REMOVED = 2;
-    static final byte GAUGE = 3;
-
     private CohortMessage() {
     }
 
-    /** @param facts a member's facts, {@link CohortMember#encode encoded} */
-    public static byte[] member(byte[] facts) {
-        return tagged(MEMBER, facts);
+    /** The key of one finding's membership of one cohort: the members store key too. */
+    public static String memberKey(String cohortId, String findingId) {
+        return cohortId + "|" + findingId;
     }
 
-    public static byte[] removed(String findingId) {
-        return tagged(REMOVED, findingId.getBytes(StandardCharsets.UTF_8));
+    static boolean isGauge(String key) {
+        return key.startsWith(GAUGE_KEY_PREFIX);
+    }
+
+    /** The cohort id of a {@link #memberKey member key}: everything before the fourth '|' (a cohort id has three). */
+    static String cohortOf(String memberKey) {
+        int cut = -1;
+        for (int i = 0; i < 4; i++) {
+            cut = memberKey.indexOf('|', cut + 1);
+            if (cut < 0) {
+                throw new IllegalArgumentException("a cohort member key is DIMENSION|key|BAND|yyyy-MM-dd|findingId, was '" + memberKey + "'");
+            }
+        }
+        return memberKey.substring(0, cut);
     }
 
     public static byte[] gauge(GaugeSnapshot snapshot) {
-        return tagged(GAUGE, snapshot.encode().getBytes(StandardCharsets.UTF_8));
+        return snapshot.encode().getBytes(StandardCharsets.UTF_8);
     }
 
-    static byte type(byte[] value) {
-        if (value == null || value.length == 0) {
-            throw new IllegalArgumentException("empty cohort message");
-        }
-        return value[0];
-    }
-
-    static byte[] payload(byte[] value) {
-        return Arrays.copyOfRange(value, 1, value.length);
-    }
-
-    private static byte[] tagged(byte type, byte[] payload) {
-        byte[] out = new byte[payload.length + 1];
-        out[0] = type;
-        System.arraycopy(payload, 0, out, 1, payload.length);
-        return out;
+    static GaugeSnapshot gauge(byte[] value) {
+        return GaugeSnapshot.decode(new String(value, StandardCharsets.UTF_8));
     }
 
     /**
@@ -66,10 +60,10 @@ public final class CohortMessage {
     public static final class Partitioner implements StreamPartitioner<String, byte[]> {
         @Override
         public Optional<Set<Integer>> partitions(String topic, String key, byte[] value, int numPartitions) {
-            if (key.startsWith(GAUGE_KEY_PREFIX)) {
+            if (isGauge(key)) {
                 return Optional.of(IntStream.range(0, numPartitions).boxed().collect(Collectors.toSet()));
             }
-            byte[] series = CohortKey.seriesOf(key).getBytes(StandardCharsets.UTF_8);
+            byte[] series = CohortKey.seriesOf(cohortOf(key)).getBytes(StandardCharsets.UTF_8);
             return Optional.of(Set.of(Utils.toPositive(Utils.murmur2(series)) % numPartitions));
         }
     }

@@ -17,7 +17,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -90,23 +89,26 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         });
     }
 
+    /**
+     * Every record becomes the members store entry with its own key and value, gauges included, so the store is what
+     * the compacted topic holds and a restore from the topic (its changelog, decision 0010) rebuilds it exactly.
+     */
     @Override
     public void process(Record<String, byte[]> record) {
         String key = record.key();
         try {
-            switch (CohortMessage.type(record.value())) {
-                case CohortMessage.MEMBER -> {
-                    byte[] facts = CohortMessage.payload(record.value());
-                    members.put(key + "|" + CohortMember.decode(facts).findingId(), facts);
-                    refresh.put(DIRTY + key, "");
-                }
-                case CohortMessage.REMOVED -> {
-                    members.delete(key + "|" + new String(CohortMessage.payload(record.value()), StandardCharsets.UTF_8));
-                    refresh.put(DIRTY + key, "");
-                }
-                case CohortMessage.GAUGE -> onGauge(GaugeSnapshot.decode(new String(CohortMessage.payload(record.value()), StandardCharsets.UTF_8)));
-                default -> log.warn("ignoring a cohort message of unknown type {} (key {})", record.value()[0], key);
+            if (CohortMessage.isGauge(key)) {
+                members.put(key, record.value());
+                onGauge(CohortMessage.gauge(record.value()));
+                return;
             }
+            String cohort = CohortMessage.cohortOf(key);
+            if (record.value() == null) {
+                members.delete(key);
+            } else {
+                members.put(key, record.value());
+            }
+            refresh.put(DIRTY + cohort, "");
         } catch (RuntimeException e) {
             // Only handoff-streams writes this topic; a record it cannot read is a bug, which must not stop the metrics.
             log.error("ignoring an unreadable cohort message (key {}): {}", key, e.toString(), e);

@@ -92,11 +92,47 @@ class CohortMembersRouterTest {
         assertEquals(List.of(), members());
     }
 
+    @Test
+    void aFindingThatLeavesCohortsSendsATombstoneForEachKeyedLikeItsStoreEntry() {
+        router.init(context);
+        FindingState high = finding().build();
+        router.process(record(high));
+        context.resetForwards();
+        FindingState critical = FindingState.newBuilder(high).setEventId("e2").setBand(SeverityBand.CRITICAL).build();
+        router.process(record(critical));
+
+        List<String> removed = new ArrayList<>();
+        context.forwarded().forEach(f -> {
+            if (f.record().value() == null) {
+                removed.add(f.record().key());
+            }
+        });
+        List<String> expected = new ArrayList<>();
+        CohortKey.of(high, ZoneOffset.UTC).forEach(k -> expected.add(CohortMessage.memberKey(k.id(), high.getFindingId())));
+        assertEquals(expected, removed, "a tombstone per cohort left, so compaction drops the member from the topic too");
+        List<String> joined = new ArrayList<>();
+        CohortKey.of(critical, ZoneOffset.UTC).forEach(k -> joined.add(CohortMessage.memberKey(k.id(), critical.getFindingId())));
+        assertEquals(joined, members());
+        for (String key : joined) {
+            assertTrue(key.startsWith(CohortMessage.cohortOf(key) + "|"), key);
+            assertEquals(SeverityBand.CRITICAL, CohortKey.parse(CohortMessage.cohortOf(key)).band());
+        }
+    }
+
+    @Test
+    void aMemberGoesToThePartitionOfItsSeriesWhateverTheDayOrFinding() {
+        CohortMessage.Partitioner partitioner = new CohortMessage.Partitioner();
+        CohortKey day1 = CohortKey.of(finding().build(), ZoneOffset.UTC).get(1);
+        CohortKey day9 = new CohortKey(day1.dimension(), day1.key(), day1.band(), day1.day().plusDays(8));
+        var first = partitioner.partitions("t", CohortMessage.memberKey(day1.id(), "f1"), new byte[] {1}, 12);
+        assertEquals(first, partitioner.partitions("t", CohortMessage.memberKey(day9.id(), "f2|odd"), null, 12));
+        assertEquals(12, partitioner.partitions("t", CohortMessage.GAUGE_KEY_PREFIX + 3, new byte[] {1}, 12).orElseThrow().size());
+    }
+
     private List<String> members() {
         List<String> keys = new ArrayList<>();
         context.forwarded().forEach(f -> {
-            byte[] value = f.record().value();
-            if (value[0] == CohortMessage.MEMBER) {
+            if (f.record().value() != null && !CohortMessage.isGauge(f.record().key())) {
                 keys.add(f.record().key());
             }
         });

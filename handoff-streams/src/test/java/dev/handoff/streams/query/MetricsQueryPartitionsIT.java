@@ -64,7 +64,7 @@ class MetricsQueryPartitionsIT {
             String prefix = "mqp-" + UUID.randomUUID().toString().substring(0, 8) + ".";
             Topics topics = new Topics(prefix, PARTITIONS, SchemaRegistries.embedded());
             List<NewTopic> declared = new ArrayList<>(topics.newTopics((short) 1));
-            HandoffTopology.internalTopics(topics).forEach(n -> declared.add(new NewTopic(n, PARTITIONS, (short) 1)));
+            declared.addAll(HandoffTopology.newInternalTopics(topics, PARTITIONS, (short) 1));
             kafka.createTopics(declared);
             Map<String, String> config = new HashMap<>();
             config.put("bootstrap.servers", kafka.bootstrapServers());

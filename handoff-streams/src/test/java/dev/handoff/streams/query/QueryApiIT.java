@@ -92,7 +92,7 @@ class QueryApiIT {
         kafka = LocalKafka.start();
         topics = new Topics("qit-" + UUID.randomUUID().toString().substring(0, 8) + ".", PARTITIONS, new EmbeddedSchemaRegistry());
         List<NewTopic> declared = new ArrayList<>(topics.newTopics((short) 1));
-        HandoffTopology.internalTopics(topics).forEach(name -> declared.add(new NewTopic(name, PARTITIONS, (short) 1)));
+        declared.addAll(HandoffTopology.newInternalTopics(topics, PARTITIONS, (short) 1));
         kafka.createTopics(declared);
         Properties producerProps = kafka.clientProperties();
         producerProps.put(ProducerConfig.ACKS_CONFIG, "all");

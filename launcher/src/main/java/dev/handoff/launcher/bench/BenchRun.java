@@ -87,7 +87,7 @@ public final class BenchRun {
             out.printf("broker:    in-process KRaft broker at %s%n", kafka.bootstrapServers());
             Topics topics = new Topics(PREFIX, o.partitions(), SchemaRegistries.fromConfig(Map.of(SchemaRegistries.URL_CONFIG, "embedded")));
             kafka.createTopics(topics.newTopics((short) 1));
-            kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, o.partitions(), (short) 1)).toList());
+            kafka.createTopics(HandoffTopology.newInternalTopics(topics, o.partitions(), (short) 1));
             kafka.createTopics(List.of(new NewTopic(PREFIX + "anchor.counts", o.partitions(), (short) 1)));
 
             // ---------------------------------------------------------------- generate

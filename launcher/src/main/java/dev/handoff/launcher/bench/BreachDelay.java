@@ -20,7 +20,6 @@ import dev.handoff.schemas.Topics;
 import dev.handoff.streams.HandoffTopology;
 import dev.handoff.streams.StreamsSettings;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -65,7 +64,7 @@ final class BreachDelay {
                       PrintStream out) {
         Topics topics = new Topics("bench-breach.", 3, dev.handoff.schemas.registry.SchemaRegistries.fromConfig(Map.of("schema.registry.url", "embedded")));
         kafka.createTopics(topics.newTopics((short) 1));
-        kafka.createTopics(HandoffTopology.internalTopics(topics).stream().map(n -> new NewTopic(n, 3, (short) 1)).toList());
+        kafka.createTopics(HandoffTopology.newInternalTopics(topics, 3, (short) 1));
         Map<String, String> s = new java.util.HashMap<>(settings);
         s.put(StreamsSettings.SLA_CLOCK, "wall");
         s.put(StreamsSettings.METRICS_CLOCK, "wall");
