@@ -16,7 +16,9 @@ import dev.handoff.avro.WindowGranularity;
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.EmbeddedSchemaRegistry;
+import dev.handoff.streams.metrics.CohortKey;
 import dev.handoff.streams.metrics.LatencySketches;
+import dev.handoff.streams.metrics.MetricsNames;
 import dev.handoff.streams.metrics.MetricsSettings;
 import dev.handoff.streams.noise.NoiseSettings;
 import dev.handoff.streams.sla.ReminderSchedule;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.HashMap;
 import java.util.List;
@@ -270,6 +273,34 @@ class MetricsTopologyTest {
         assertEquals(1, all.getOpenWithCurrentOwner());
         assertEquals(0.5, all.getOwnershipCurrency(), 1e-9);
         assertNull(day(SeverityBand.HIGH, MetricDimension.TEAM, "payments").getUnroutedDepth(), "gauges are workspace-wide");
+    }
+
+    @Test
+    void aCohortIsMarkedDirtyOnceUntilItsRefreshAndItsMembersHaveNoChangelogButTheirTopic() {
+        String dirty = "dirty|" + new CohortKey(MetricDimension.TEAM, "payments", SeverityBand.HIGH, LocalDate.parse("2026-11-02")).id();
+        TestOutputTopic<String, String> refreshLog = driver.createOutputTopic("metrics-test-" + MetricsNames.REFRESH_STORE + "-changelog",
+                new StringDeserializer(), new StringDeserializer());
+        for (int i = 0; i < 3; i++) {
+            capture(PAYMENTS_IMAGE, "CVE-2026-060" + i, SeverityBand.HIGH, T0.plusSeconds(i));
+        }
+        assertEquals(1, marks(refreshLog.readKeyValuesToList(), dirty),
+                "three members joined between two refreshes, each in its own commit: the mark is written once");
+        refresh();
+        assertEquals(3, day(SeverityBand.HIGH, MetricDimension.TEAM, "payments").getCaptured());
+        capture(PAYMENTS_IMAGE, "CVE-2026-0609", SeverityBand.HIGH, T0.plusSeconds(9));
+        List<KeyValue<String, String>> after = refreshLog.readKeyValuesToList();
+        assertTrue(after.stream().anyMatch(kv -> kv.key.equals(dirty) && kv.value == null), "the refresh removed the mark");
+        assertEquals(1, marks(after, dirty), "a member after the refresh marks the cohort again");
+        refresh();
+        assertEquals(4, day(SeverityBand.HIGH, MetricDimension.TEAM, "payments").getCaptured());
+
+        assertTrue(driver.producedTopicNames().contains(topics.prefix() + MetricsNames.COHORT_MEMBERS_TOPIC_SUFFIX));
+        assertFalse(driver.producedTopicNames().contains("metrics-test-" + MetricsNames.MEMBERS_STORE + "-changelog"),
+                "the members topic is the members store's changelog (decision 0010): " + driver.producedTopicNames());
+    }
+
+    private static long marks(List<KeyValue<String, String>> changelog, String key) {
+        return changelog.stream().filter(kv -> kv.key.equals(key) && kv.value != null).count();
     }
 
     // ------------------------------------------------------------------ helpers

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -60,6 +61,13 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
     private KeyValueStore<String, CycleWindow> cycleDays;
     private KeyValueStore<String, String> refresh;
     private KeyValueStore<String, String> gauges;
+    /**
+     * Cohorts this instance knows are marked dirty in the refresh store: a member message of one of them writes nothing
+     * more. A busy cohort gets many member messages between two refreshes (10 s), and every commit in between (200 ms)
+     * turned the same mark into another changelog record. Emptied by {@link #init}, so a revived task, whose store was
+     * rolled back, marks again.
+     */
+    private Set<String> markedDirty;
     /** The dirty key after which the next refresh run starts (null: from the first). */
     private String dirtyResume;
     private RefreshBudget budget;
@@ -77,6 +85,7 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         cycleDays = context.getStateStore(MetricsNames.CYCLE_DAYS_STORE);
         refresh = context.getStateStore(MetricsNames.REFRESH_STORE);
         gauges = context.getStateStore(MetricsNames.GAUGES_STORE);
+        markedDirty = new HashSet<>();
         dirtyResume = null; // a revived task starts its refresh scan from the beginning of the rolled-back store
         budget = new RefreshBudget(REFRESH_SHARE);
         PunctuationType type = clock == LifecycleSettings.Clock.WALL ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
@@ -108,7 +117,7 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
             } else {
                 members.put(key, record.value());
             }
-            refresh.put(DIRTY + cohort, "");
+            markDirty(cohort);
         } catch (RuntimeException e) {
             // Only handoff-streams writes this topic; a record it cannot read is a bug, which must not stop the metrics.
             log.error("ignoring an unreadable cohort message (key {}): {}", key, e.toString(), e);
@@ -131,8 +140,14 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         for (SeverityBand band : SeverityBand.values()) {
             String id = new CohortKey(MetricDimension.ALL, CohortKey.ALL, band, today).id();
             if (handoffDays.get(id) != null) {
-                refresh.put(DIRTY + id, "");
+                markDirty(id);
             }
+        }
+    }
+
+    private void markDirty(String cohortId) {
+        if (markedDirty.add(cohortId)) {
+            refresh.put(DIRTY + cohortId, "");
         }
     }
 
@@ -156,7 +171,12 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
                 done.add(key);
             }
         }
-        done.forEach(refresh::delete);
+        for (String key : done) {
+            refresh.delete(key);
+            if (key.startsWith(DIRTY)) {
+                markedDirty.remove(key.substring(DIRTY.length()));
+            }
+        }
         Set<String> periods = new LinkedHashSet<>();
         for (String id : cohorts) {
             CohortKey cohort = CohortKey.parse(id);
