@@ -24,6 +24,7 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
@@ -31,6 +32,7 @@ import org.apache.kafka.streams.state.Stores;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The handoff topology: reference changes checked and fanned out to every finding partition, and the lifecycle
@@ -45,6 +47,13 @@ public final class HandoffTopology {
     public static final String OWNER_LOAD_TOPIC_SUFFIX = "streams.owner-load";
     /** Noise flags keyed by finding id, back to the finding's partition. */
     public static final String NOISE_FLAGS_TOPIC_SUFFIX = "streams.noise-flags";
+
+    /**
+     * Stores whose writes the record cache cannot merge (decision 0011): every activity has its own key, written once;
+     * a cohort member is rewritten when its facts change, rarely within one commit. Caching them only added entries to
+     * the cache's sorted maps, whose lookups were the largest single cost of the stream threads.
+     */
+    static final Set<String> UNCACHED = Set.of(StoreNames.ACTIVITY_LOG, MetricsNames.MEMBERS_STORE);
 
     private HandoffTopology() {
     }
@@ -128,10 +137,6 @@ public final class HandoffTopology {
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
         addStore(t, StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
         addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
-        // Rebuilt from the finding states and the fired alerts at every start (FindingLifecycleProcessor.rebuildTimers):
-        // in memory and unlogged, so the busiest store of the topology costs no changelog write (decision 0009).
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(StoreNames.SLA_TIMERS), Serdes.String(), Serdes.String())
-                .withLoggingDisabled(), "finding-lifecycle");
         addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
         addStore(t, StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
         addStore(t, StoreNames.OWNERS, topics.valueSerde(Topics.OWNERS));
@@ -168,8 +173,8 @@ public final class HandoffTopology {
         ProcessorSupplier<String, byte[], String, Object> processor = () -> new CohortMetricsProcessor(metrics, clock);
         @SuppressWarnings({"unchecked", "rawtypes"})
         ProcessorSupplier<String, byte[], Void, Void> updater = (ProcessorSupplier) processor;
-        t.addReadOnlyStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBERS_STORE),
-                        Serdes.String(), Serdes.ByteArray()).withCachingEnabled(),
+        t.addReadOnlyStateStore(cached(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBERS_STORE),
+                        Serdes.String(), Serdes.ByteArray())),
                 "cohort-members-source", new StringDeserializer(), new ByteArrayDeserializer(), members, MetricsNames.METRICS_NODE, updater);
         addStore(t, MetricsNames.HANDOFF_DAYS_STORE, topics.valueSerde(Topics.METRICS_HANDOFF), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.CYCLE_DAYS_STORE, topics.valueSerde(Topics.METRICS_CYCLE), MetricsNames.METRICS_NODE);
@@ -184,9 +189,13 @@ public final class HandoffTopology {
     }
 
     private static <V> void addStore(Topology t, String name, Serde<V> valueSerde, String processor) {
-        StoreBuilder<?> store = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), valueSerde)
-                .withLoggingEnabled(Map.of()).withCachingEnabled();
-        t.addStateStore(store, processor);
+        t.addStateStore(cached(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), valueSerde)
+                .withLoggingEnabled(Map.of())), processor);
+    }
+
+    /** With the record cache, unless the store is one of {@link #UNCACHED}. */
+    private static <S extends StateStore> StoreBuilder<S> cached(StoreBuilder<S> store) {
+        return UNCACHED.contains(store.name()) ? store : store.withCachingEnabled();
     }
 
     private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic) {
