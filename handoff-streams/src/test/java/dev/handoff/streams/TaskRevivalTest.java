@@ -135,7 +135,6 @@ class TaskRevivalTest {
         serdes.put(StoreNames.DEPENDENTS, Serdes.String());
         serdes.put(StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
         serdes.put(StoreNames.OWNER_OPEN, Serdes.String());
-        serdes.put(StoreNames.SLA_TIMERS, Serdes.String());
         serdes.put(StoreNames.SLA_FIRED, Serdes.Long());
         serdes.put(StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
         serdes.put(StoreNames.OWNERS, topics.valueSerde(Topics.OWNERS));

@@ -108,7 +108,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private final String noiseFlagsTopic;
     private final LifecycleSettings settings;
     private SlaTimers timers;
-    private KeyValueStore<String, String> timerIndex;
+    private TimerIndex timerIndex;
     private KeyValueStore<String, Long> fired;
     private Instant streamTime = Instant.EPOCH;
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
@@ -169,7 +169,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         for (ReferenceKind kind : ReferenceKind.values()) {
             referenceDeserializers.put(kind, topics.valueSerde(kind.topic()).deserializer());
         }
-        timerIndex = context.getStateStore(StoreNames.SLA_TIMERS);
+        timerIndex = new TimerIndex(); // nothing an aborted transaction left can survive into a revived task
         fired = context.getStateStore(StoreNames.SLA_FIRED);
         timers = new SlaTimers(timerIndex, fired, settings.reminders());
         Long savedStreamTime = fired.get(STREAM_TIME_KEY);
@@ -197,19 +197,12 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     }
 
     /**
-     * The timer store is in memory and not logged (decision 0009): every timer is implied by a finding's state and the
-     * alerts already fired, both logged, so it is rebuilt here on every start, rebalance and revival instead of costing
-     * a changelog write per key (the largest changelog of the end-to-end bench). The same holds for the unrouted
-     * queue's index and age alarms, which it also holds, and the depth counted from the queue.
+     * The timer index is in memory and not logged (decisions 0009, 0011): every timer is implied by a finding's state and
+     * the alerts already fired, both logged, so it is rebuilt here, from a new index, on every start, rebalance and
+     * revival instead of costing a changelog write per key (the largest changelog of the end-to-end bench). The same
+     * holds for the unrouted queue's index and age alarms, which it also holds, and the depth counted from the queue.
      */
     private void rebuildTimers() {
-        // Kafka Streams hands a revived or reassigned task a fresh in-memory store; clear it anyway, so nothing an
-        // aborted transaction left in it can survive whatever store implementation is configured.
-        List<String> stale = new ArrayList<>();
-        try (KeyValueIterator<String, String> all = timerIndex.all()) {
-            all.forEachRemaining(kv -> stale.add(kv.key));
-        }
-        stale.forEach(timerIndex::delete);
         try (KeyValueIterator<String, FindingState> all = states.all()) {
             all.forEachRemaining(kv -> reschedule(kv.value));
         }
@@ -287,9 +280,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     }
 
     private Instant oldestUnrouted() {
-        try (KeyValueIterator<String, String> it = timerIndex.range(QUEUE_PREFIX, QUEUE_PREFIX + "~")) {
-            return it.hasNext() ? Instant.ofEpochMilli(Long.parseLong(it.next().key.substring(QUEUE_PREFIX.length(), QUEUE_PREFIX.length() + 13))) : null;
-        }
+        String first = timerIndex.first(QUEUE_PREFIX, QUEUE_PREFIX + "~");
+        return first == null ? null : Instant.ofEpochMilli(Long.parseLong(first.substring(QUEUE_PREFIX.length(), QUEUE_PREFIX.length() + 13)));
     }
 
     private static String queueKey(long enteredMs, String findingId) {
@@ -340,12 +332,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /** Raises the age crossing of each queue entry whose alarm is due at {@code now}, at most {@code budget}; returns how many. */
     private int fireAgeAlarms(Instant now, int budget) {
-        List<String> due = new ArrayList<>();
-        try (KeyValueIterator<String, String> it = timerIndex.range(AGE_PREFIX, AGE_PREFIX + String.format("%013d", now.toEpochMilli()) + "|~")) {
-            while (it.hasNext() && due.size() < budget) {
-                due.add(it.next().key);
-            }
-        }
+        List<String> due = timerIndex.keys(AGE_PREFIX, AGE_PREFIX + String.format("%013d", now.toEpochMilli()) + "|~", budget);
         for (String key : due) {
             timerIndex.delete(key);
             String[] p = key.split("\\|", 4); // A | due | entered | finding id

@@ -4,8 +4,6 @@ import dev.handoff.avro.AlertLevel;
 import dev.handoff.avro.FindingState;
 import dev.handoff.avro.SlaKind;
 import dev.handoff.streams.sla.ReminderSchedule;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.time.Instant;
@@ -16,7 +14,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The deadline-ordered timer index of {@link StoreNames#SLA_TIMERS}: keys {@code <13-digit due millis>|<timer>}
+ * The deadline-ordered timers in the {@link TimerIndex}: keys {@code <13-digit due millis>|<timer>}
  * sort by due time, so a scan reads only what is due and stops. {@code F|findingId} keeps the keys a
  * finding has scheduled, so a change of deadlines replaces exactly those.
  */
@@ -41,7 +39,7 @@ final class SlaTimers {
         }
     }
 
-    private final KeyValueStore<String, String> index;
+    private final TimerIndex index;
     private final KeyValueStore<String, Long> fired;
     private final ReminderSchedule reminders;
     /**
@@ -52,7 +50,7 @@ final class SlaTimers {
      */
     private long scanFrom;
 
-    SlaTimers(KeyValueStore<String, String> index, KeyValueStore<String, Long> fired, ReminderSchedule reminders) {
+    SlaTimers(TimerIndex index, KeyValueStore<String, Long> fired, ReminderSchedule reminders) {
         this.index = index;
         this.fired = fired;
         this.reminders = reminders;
@@ -128,11 +126,8 @@ final class SlaTimers {
             return due; // scanned up to now already, and nothing earlier was scheduled since
         }
         String upper = String.format("%013d", now.toEpochMilli()) + "|~";
-        try (KeyValueIterator<String, String> it = index.range(String.format("%013d", scanFrom) + "|", upper)) {
-            while (it.hasNext() && due.size() < max) {
-                KeyValue<String, String> kv = it.next();
-                due.add(Timer.parse(kv.key));
-            }
+        for (String key : index.keys(String.format("%013d", scanFrom) + "|", upper, max)) {
+            due.add(Timer.parse(key));
         }
         // The caller fires (and deletes) what is returned; what a full batch left behind is due no earlier than its last.
         scanFrom = due.size() < max ? Math.max(scanFrom, now.toEpochMilli() + 1) : due.get(due.size() - 1).due().toEpochMilli();

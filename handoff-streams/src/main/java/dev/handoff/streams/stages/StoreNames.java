@@ -17,12 +17,6 @@ public final class StoreNames {
     /** Open findings by routed owner: {@code ownerId|findingId} to the finding's band, for the owner view. */
     public static final String OWNER_OPEN = "owner-open-findings";
     /**
-     * SLA timers ordered by due time ({@code <13-digit millis>|alertId}), see {@code SlaTimers}, and the unrouted
-     * queue's index and age alarms. In memory and unlogged: rebuilt from the finding states, the queue and
-     * {@link #SLA_FIRED} at every start of a task.
-     */
-    public static final String SLA_TIMERS = "sla-timers";
-    /**
      * Alert ids already emitted, so each (finding, SLA, level, deadline, reminder) goes out once; also the task's stream
      * time ({@code ~stream-time}) and its last queue snapshot ({@code ~unrouted-snapshot}).
      */
