@@ -186,10 +186,18 @@ public final class BenchRun {
                 Anchors.Timing processed;
                 long peakHeap;
                 long peakOld;
+                long[] halfway = {0, 0};
+                long compiled;
+                long ended;
                 try (HeapSampler heap = new HeapSampler()) {
                     long[] lastPrint = {System.nanoTime(), 0};
                     long resumed = System.nanoTime();
+                    long compiledBefore = compileMillis();
                     processed = handoff.process(summary.events(), committed -> {
+                        if (halfway[0] == 0 && committed * 2 >= summary.events()) {
+                            halfway[0] = System.nanoTime();
+                            halfway[1] = committed;
+                        }
                         if (System.nanoTime() - lastPrint[0] > 5_000_000_000L) {
                             double rate = (committed - lastPrint[1]) / ((System.nanoTime() - lastPrint[0]) / 1e9);
                             out.printf("handoff:   %3d%%  %s events, %s events/s now, %.0f s in%n", committed * 100 / summary.events(),
@@ -200,9 +208,17 @@ public final class BenchRun {
                     }, took -> out.printf("handoff:   RUNNING after %.1f s (start-up, group join, tasks); timing from here%n", seconds(took)));
                     peakHeap = heap.peakUsed();
                     peakOld = heap.peakOldAfterGc();
+                    compiled = compileMillis() - compiledBefore;
+                    ended = System.nanoTime();
                 }
                 out.printf("handoff:   %s events in %.1f s: %s events/s (full topology, every input and internal topic consumed)%n",
                         Formatting.count(processed.records()), seconds(processed.elapsed()), Formatting.rate(processed.perSecond()));
+                if (halfway[0] != 0 && ended > halfway[0]) {
+                    // The first minute of a run is slowed by the JIT compiler, which the run's CPU shares with everything else.
+                    out.printf("           second half: %s events/s (from %s events on); JIT compiler busy %.0f s of the %.0f s (one thread's time)%n",
+                            Formatting.rate((processed.records() - halfway[1]) / ((ended - halfway[0]) / 1e9)), Formatting.count(halfway[1]),
+                            compiled / 1000.0, seconds(processed.elapsed()));
+                }
                 Writes writes = writes(admin, summary.events());
                 out.printf("writes:    per input event %.1f records (offsets, transaction markers included): %.1f to Handoff's topics, %.1f to its internal"
                         + " and changelog topics; largest: %s%n", writes.perEvent(), writes.outputs(), writes.internal(), writes.largest());
@@ -378,5 +394,11 @@ public final class BenchRun {
         } catch (IOException | UncheckedIOException e) {
             // a temporary directory
         }
+    }
+
+    /** Milliseconds the JIT compiler has spent so far, or 0 where the JVM does not say. */
+    private static long compileMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 }
