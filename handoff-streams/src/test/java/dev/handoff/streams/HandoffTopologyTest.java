@@ -329,6 +329,29 @@ class HandoffTopologyTest {
     }
 
     @Test
+    void aTeamMovedToAnotherPolicyGivesItsNextFindingsThatPolicysDeadlines() {
+        registerPaymentsTeam(true);
+        FindingReported before = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(before);
+        assertEquals("default", current(before.getFindingId()).getSlaPolicyId());
+
+        dev.handoff.avro.SlaPolicy defaults = dev.handoff.streams.sla.SlaPolicies.defaultPolicy();
+        pipe(Topics.SLA_POLICY, "all-hours", dev.handoff.avro.SlaPolicy.newBuilder(defaults).setPolicyId("all-hours")
+                .setTargets(List.of(dev.handoff.avro.SeverityTarget.newBuilder(defaults.getTargets().get(1))
+                        .setHandoff(dev.handoff.avro.SlaSpan.newBuilder().setAmount(3).setUnit(dev.handoff.avro.SpanUnit.HOURS)
+                                .setClock(dev.handoff.avro.SpanClock.CALENDAR).build()).build()))
+                .build());
+        pipe(Topics.TEAMS, "payments", Team.newBuilder(Fixtures.team("payments", "u-lead", List.of("u-esc"))).setSlaPolicyId("all-hours").build());
+        Instant later = T0.plus(java.time.Duration.ofHours(1));
+        FindingReported after = Fixtures.finding(IMAGE, "CVE-2022-22965", SeverityBand.HIGH, later);
+        capture(after);
+
+        FindingState s = current(after.getFindingId());
+        assertEquals("all-hours", s.getSlaPolicyId(), "the team's policy as it is now, not as it was at the first finding");
+        assertEquals(later.plus(java.time.Duration.ofHours(3)), s.getHandoffDeadline());
+    }
+
+    @Test
     void aManualSeverityRaiseSurvivesALaterDuplicateCapture() {
         registerPaymentsTeam(true);
         FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.LOW, T0);
