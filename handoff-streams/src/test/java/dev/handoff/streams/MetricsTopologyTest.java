@@ -17,6 +17,7 @@ import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.EmbeddedSchemaRegistry;
 import dev.handoff.streams.metrics.CohortKey;
+import dev.handoff.streams.metrics.CohortMetricsProcessor;
 import dev.handoff.streams.metrics.LatencySketches;
 import dev.handoff.streams.metrics.MetricsNames;
 import dev.handoff.streams.metrics.MetricsSettings;
@@ -299,6 +300,23 @@ class MetricsTopologyTest {
                 "the members topic is the members store's changelog (decision 0010): " + driver.producedTopicNames());
     }
 
+    @Test
+    void aRefreshRunTakesAnotherBatchWhenItsFirstLeftCohortsBehind() {
+        int days = 41; // five cohorts a day: 205, more than one batch's 200
+        for (int i = 0; i < days; i++) {
+            capture(PAYMENTS_IMAGE, String.format("CVE-2026-%04d", 1000 + i), SeverityBand.HIGH, T0.minus(Duration.ofDays(i)));
+        }
+        refresh();
+        // Batches are taken in key order (ALL, BUSINESS_UNIT, CAPTURE_ORIGIN, SOURCE_TOOL, TEAM): one batch of 200 would
+        // leave five TEAM days for the next refresh interval, ten seconds later. A run goes on while it has time
+        // (CATCH_UP_RUN_MS); what is left after that waits one CATCH_UP_TICK.
+        assertEquals(days, teamDayRows(), "every cohort within " + CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH + " + 5 published in one run");
+    }
+
+    private long teamDayRows() {
+        return latest.keySet().stream().filter(k -> k.startsWith("DAY|") && k.endsWith("|HIGH|TEAM|payments")).count();
+    }
+
     private static long marks(List<KeyValue<String, String>> changelog, String key) {
         return changelog.stream().filter(kv -> kv.key.equals(key) && kv.value != null).count();
     }
@@ -314,7 +332,12 @@ class MetricsTopologyTest {
     }
 
     private void refresh() {
-        advance(REFRESH);
+        refresh(REFRESH);
+    }
+
+    /** Moves the wall clock on by {@code by} and takes the rows published. */
+    private void refresh(Duration by) {
+        advance(by);
         for (KeyValue<String, HandoffWindow> kv : handoff.readKeyValuesToList()) {
             latest.put(kv.key, kv.value);
         }

@@ -17,6 +17,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -45,13 +46,21 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
     static final String LATEST = "latest|";
     static final String HISTORY = "history|";
     /** Bound on the cohorts one refresh run recomputes (with their weeks and months), so a backlog cannot stall the task. */
-    static final int MAX_COHORTS_PER_REFRESH = 200;
+    public static final int MAX_COHORTS_PER_REFRESH = 200;
     /**
      * Share of the task's time the refresh may take. On a backlog the dirty cohorts are the large ones of the
      * last days, and recomputing them every interval took 40 % of the stream threads at a quarter of the
      * end-to-end bench's million events; rows are then published less often, never wrong.
      */
     static final double REFRESH_SHARE = 0.2;
+    /**
+     * A refresh that left dirty or due cohorts behind runs again at the next tick of this period (budget allowing)
+     * instead of a whole refresh interval later. With one run per interval, 200 cohorts per 10 s, the end-to-end bench's
+     * rows caught up for over five minutes after its million events were consumed, with the machine idle.
+     */
+    public static final Duration CATCH_UP_TICK = Duration.ofSeconds(1);
+    /** A catching-up run takes batches of {@link #MAX_COHORTS_PER_REFRESH} until this much time has passed. */
+    static final long CATCH_UP_RUN_MS = 250;
 
     private final MetricsSettings settings;
     private final LifecycleSettings.Clock clock;
@@ -71,6 +80,10 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
     /** The dirty key after which the next refresh run starts (null: from the first). */
     private String dirtyResume;
     private RefreshBudget budget;
+    /** Punctuation time of the next regular refresh. */
+    private long nextRegular;
+    /** The last refresh stopped at its bound: cohorts are still waiting. */
+    private boolean behind;
 
     public CohortMetricsProcessor(MetricsSettings settings, LifecycleSettings.Clock clock) {
         this.settings = settings;
@@ -89,13 +102,25 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         dirtyResume = null; // a revived task starts its refresh scan from the beginning of the rolled-back store
         budget = new RefreshBudget(REFRESH_SHARE);
         PunctuationType type = clock == LifecycleSettings.Clock.WALL ? PunctuationType.WALL_CLOCK_TIME : PunctuationType.STREAM_TIME;
-        context.schedule(settings.refreshInterval(), type, ts -> {
-            if (budget.allows(ts)) {
-                long started = System.nanoTime();
-                refresh(Instant.ofEpochMilli(ts));
-                budget.ran(ts, (System.nanoTime() - started) / 1_000_000);
-            }
-        });
+        nextRegular = Long.MIN_VALUE;
+        behind = false;
+        Duration tick = settings.refreshInterval().compareTo(CATCH_UP_TICK) < 0 ? settings.refreshInterval() : CATCH_UP_TICK;
+        context.schedule(tick, type, this::onTick);
+    }
+
+    /** A refresh every refresh interval, and at every tick between while the last one left work behind. */
+    private void onTick(long ts) {
+        if ((ts < nextRegular && !behind) || !budget.allows(ts)) {
+            return;
+        }
+        long started = System.nanoTime();
+        do {
+            behind = refresh(Instant.ofEpochMilli(ts));
+        } while (behind && (System.nanoTime() - started) / 1_000_000 < CATCH_UP_RUN_MS);
+        budget.ran(ts, (System.nanoTime() - started) / 1_000_000);
+        if (ts >= nextRegular) {
+            nextRegular = ts + settings.refreshInterval().toMillis();
+        }
     }
 
     /**
@@ -153,7 +178,8 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
 
     // ------------------------------------------------------------------ refresh
 
-    void refresh(Instant now) {
+    /** Recomputes up to {@link #MAX_COHORTS_PER_REFRESH} dirty or due cohorts; true when it stopped at that bound. */
+    boolean refresh(Instant now) {
         Set<String> cohorts = new LinkedHashSet<>();
         List<String> done = new ArrayList<>();
         // At most MAX_COHORTS_PER_REFRESH per run, the rest stay marked for the next: on a backlog nearly every cohort of
@@ -193,6 +219,7 @@ public final class CohortMetricsProcessor implements Processor<String, byte[], S
         if (!cohorts.isEmpty()) {
             log.debug("task {} recomputed {} cohorts and {} weeks/months as of {}", context.taskId(), cohorts.size(), periods.size(), now);
         }
+        return cohorts.size() >= MAX_COHORTS_PER_REFRESH;
     }
 
     private void takeDirty(Set<String> cohorts, List<String> done, String from, String to) {

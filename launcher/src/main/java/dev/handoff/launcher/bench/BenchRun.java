@@ -8,6 +8,7 @@ import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.HandoffTopology;
 import dev.handoff.streams.StreamsSettings;
+import dev.handoff.streams.metrics.CohortMetricsProcessor;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -230,6 +231,9 @@ public final class BenchRun {
                 // ---------------------------------------------------------------- results
                 Duration refresh = Duration.parse(HandoffRun.settings(settings).get(StreamsSettings.METRICS_REFRESH_INTERVAL));
                 List<JsonNode> rows = handoff.finalRows(refresh);
+                out.printf("metrics:   the last row was written %.0f s after the backlog was consumed (the refresh catches up over"
+                        + " several runs: %s cohorts and a fifth of the task's time per run)%n", seconds(handoff.metricsCatchUp()),
+                        CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH);
                 JsonNode gauges = handoff.gauges();
                 List<HandoffRun.StoreSize> stores = handoff.storeSizes();
                 long live = stores.stream().mapToLong(HandoffRun.StoreSize::bytes).sum();

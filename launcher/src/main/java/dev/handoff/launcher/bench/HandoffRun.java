@@ -151,12 +151,24 @@ final class HandoffRun implements AutoCloseable {
      * Waits for the metrics refresh after the last member change ({@code metrics.refresh.interval} plus a commit), then
      * reads {@code metrics.handoff} (read_committed) and keeps the latest row per key of dimension ALL.
      */
+    private Duration metricsCatchUp = Duration.ZERO;
+
+    /**
+     * How long after the backlog was consumed the last metric row was written (to within a second): the refresh
+     * recomputes a bounded number of cohorts per run and takes a bounded share of the task's time, so after a backlog
+     * the rows catch up over several runs.
+     */
+    Duration metricsCatchUp() {
+        return metricsCatchUp;
+    }
+
     List<JsonNode> finalRows(Duration refreshInterval) {
         String topic = topics.name(Topics.METRICS_HANDOFF);
         // A refresh recomputes a bounded number of cohorts per run, so after a backlog the rows catch up over several
         // runs: wait until a whole interval (plus a commit) passes without a new row.
         Map<TopicPartition, Long> before = Map.of();
-        long stableSince = System.nanoTime();
+        long started = System.nanoTime();
+        long stableSince = started;
         long giveUp = System.nanoTime() + Duration.ofMinutes(15).toNanos();
         while (System.nanoTime() < giveUp) {
             Map<TopicPartition, Long> now = endOffsets(topic);
@@ -168,6 +180,7 @@ final class HandoffRun implements AutoCloseable {
             }
             sleep(Duration.ofSeconds(1));
         }
+        metricsCatchUp = Duration.ofNanos(stableSince - started);
         Deserializer<HandoffWindow> values = topics.valueSerde(Topics.METRICS_HANDOFF).deserializer();
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
