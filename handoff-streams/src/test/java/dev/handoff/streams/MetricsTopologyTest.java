@@ -301,16 +301,17 @@ class MetricsTopologyTest {
     }
 
     @Test
-    void aRefreshRunTakesAnotherBatchWhenItsFirstLeftCohortsBehind() {
-        int days = 41; // five cohorts a day: 205, more than one batch's 200
+    void aRefreshLeftBehindCatchesUpOneTickAfterTheMembersStopNotAWholeIntervalLater() {
+        int days = 41; // five cohorts a day: 205, more than one run's 200
         for (int i = 0; i < days; i++) {
             capture(PAYMENTS_IMAGE, String.format("CVE-2026-%04d", 1000 + i), SeverityBand.HIGH, T0.minus(Duration.ofDays(i)));
         }
         refresh();
-        // Batches are taken in key order (ALL, BUSINESS_UNIT, CAPTURE_ORIGIN, SOURCE_TOOL, TEAM): one batch of 200 would
-        // leave five TEAM days for the next refresh interval, ten seconds later. A run goes on while it has time
-        // (CATCH_UP_RUN_MS); what is left after that waits one CATCH_UP_TICK.
-        assertEquals(days, teamDayRows(), "every cohort within " + CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH + " + 5 published in one run");
+        // Taken in key order (ALL, BUSINESS_UNIT, CAPTURE_ORIGIN, SOURCE_TOOL, TEAM): the run leaves five TEAM days.
+        assertEquals(days - 5, teamDayRows(), "members arrived since the last tick: one batch of "
+                + CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH + ", as under a backlog");
+        refresh(CohortMetricsProcessor.CATCH_UP_TICK);
+        assertEquals(days, teamDayRows(), "nothing arrived since: the rest one tick later, not a refresh interval later");
     }
 
     private long teamDayRows() {
