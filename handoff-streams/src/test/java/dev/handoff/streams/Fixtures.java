@@ -74,4 +74,15 @@ public final class Fixtures {
                 .setActor(Actor.newBuilder().setId(actor).setKind(ActorKind.PERSON).build())
                 .setFindingId(findingId).setKind(kind).build();
     }
+
+    /** Waits up to 60 s for {@code condition}, checking every 50 ms; fails naming {@code what}. */
+    public static void await(String what, java.util.function.BooleanSupplier condition) {
+        Instant deadline = Instant.now().plusSeconds(60);
+        while (!condition.getAsBoolean()) {
+            if (Instant.now().isAfter(deadline)) {
+                throw new AssertionError("gave up waiting for " + what);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(java.time.Duration.ofMillis(50).toNanos());
+        }
+    }
 }

@@ -82,7 +82,7 @@ class HandoffStreamsIT {
 
             try (HandoffStreamsApp app = new HandoffStreamsApp(settings)) {
                 KafkaStreams streams = app.start();
-                await("streams RUNNING", () -> streams.state() == KafkaStreams.State.RUNNING);
+                Fixtures.await("streams RUNNING", () -> streams.state() == KafkaStreams.State.RUNNING);
 
                 send(kafka, topics, Topics.OWNERS, "u-ana", Fixtures.person("u-ana", true, "payments"));
                 send(kafka, topics, Topics.OWNERS, "u-lead", Fixtures.person("u-lead", true, "payments"));
@@ -193,13 +193,4 @@ class HandoffStreamsIT {
         }
     }
 
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("gave up waiting for " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
-        }
-    }
 }

@@ -14,8 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,11 +52,7 @@ class InternalTopicsIT {
             config.put(StreamsSettings.QUERY_PORT, "0");
             try (HandoffStreamsApp app = new HandoffStreamsApp(StreamsSettings.from(config, Map.of()))) {
                 KafkaStreams streams = app.start();
-                Instant until = Instant.now().plus(Duration.ofSeconds(60));
-                while (streams.state() != KafkaStreams.State.RUNNING && Instant.now().isBefore(until)) {
-                    Thread.sleep(100);
-                }
-                assertEquals(KafkaStreams.State.RUNNING, streams.state());
+                Fixtures.await("streams RUNNING", () -> streams.state() == KafkaStreams.State.RUNNING);
             }
 
             try (Admin admin = Admin.create(kafka.clientProperties())) {

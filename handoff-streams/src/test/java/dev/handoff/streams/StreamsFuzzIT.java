@@ -86,7 +86,7 @@ class StreamsFuzzIT {
             try (HandoffStreamsApp app = new HandoffStreamsApp(StreamsSettings.from(config, Map.of()));
                  KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
                 KafkaStreams streams = app.start();
-                await("streams RUNNING", () -> streams.state() == KafkaStreams.State.RUNNING);
+                Fixtures.await("streams RUNNING", () -> streams.state() == KafkaStreams.State.RUNNING);
                 long runningAt = System.nanoTime();
                 Set<String> threads = threadNames(streams);
                 StateWatch watch = new StateWatch(streams);
@@ -248,16 +248,6 @@ class StreamsFuzzIT {
 
     private static Set<String> threadNames(KafkaStreams streams) {
         return streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName).collect(Collectors.toSet());
-    }
-
-    private static void await(String what, java.util.function.BooleanSupplier condition) {
-        Instant deadline = Instant.now().plusSeconds(60);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("gave up waiting for " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
-        }
     }
 
     /** Samples the app's state until stopped and keeps every state other than RUNNING it saw. */
