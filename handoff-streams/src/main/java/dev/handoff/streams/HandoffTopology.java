@@ -10,6 +10,7 @@ import dev.handoff.streams.metrics.MetricsSettings;
 import dev.handoff.streams.noise.OwnerLoadProcessor;
 import dev.handoff.streams.reference.ReferenceFanout;
 import dev.handoff.streams.reference.ReferenceKind;
+import dev.handoff.streams.stages.ActivityHistory;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
 import dev.handoff.streams.stages.StoreNames;
@@ -49,11 +50,12 @@ public final class HandoffTopology {
     public static final String NOISE_FLAGS_TOPIC_SUFFIX = "streams.noise-flags";
 
     /**
-     * Stores whose writes the record cache cannot merge (decision 0011): every activity has its own key, written once;
-     * a cohort member is rewritten when its facts change, rarely within one commit. Caching them only added entries to
-     * the cache's sorted maps, whose lookups were the largest single cost of the stream threads.
+     * Stores whose writes the record cache cannot merge (decision 0011): a cohort member is rewritten when its facts
+     * change, rarely within one commit. Caching it only added entries to the cache's sorted maps, whose lookups were the
+     * largest single cost of the stream threads. (The activity log, once one key per activity, is one key per finding
+     * since decision 0012, read and rewritten by every save, and cached again.)
      */
-    static final Set<String> UNCACHED = Set.of(StoreNames.ACTIVITY_LOG, MetricsNames.MEMBERS_STORE);
+    static final Set<String> UNCACHED = Set.of(MetricsNames.MEMBERS_STORE);
 
     private HandoffTopology() {
     }
@@ -135,7 +137,7 @@ public final class HandoffTopology {
         addStore(t, StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
         addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
-        addStore(t, StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
+        addStore(t, StoreNames.ACTIVITY_LOG, new ActivityHistory.ActivityHistorySerde(topics.valueSerde(Topics.FINDINGS_ACTIVITY)));
         addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
         addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
         addStore(t, StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
@@ -144,7 +146,9 @@ public final class HandoffTopology {
         addStore(t, StoreNames.KEV, topics.valueSerde(Topics.KEV));
         addStore(t, StoreNames.SLA_POLICIES, topics.valueSerde(Topics.SLA_POLICY));
 
-        addSink(t, topics, FindingLifecycleProcessor.TO_ACTIVITY, Topics.FINDINGS_ACTIVITY);
+        // The processor encodes each activity once, for its history and this topic alike (decision 0012).
+        t.addSink(FindingLifecycleProcessor.TO_ACTIVITY, topics.name(Topics.FINDINGS_ACTIVITY), new StringSerializer(),
+                new PreEncoded<>(topics.valueSerde(Topics.FINDINGS_ACTIVITY).serializer()), "finding-lifecycle");
         addSink(t, topics, FindingLifecycleProcessor.TO_STATE, Topics.FINDINGS_STATE);
         addSink(t, topics, FindingLifecycleProcessor.TO_NOTIFY, Topics.NOTIFY_REQUESTS);
         addSink(t, topics, FindingLifecycleProcessor.TO_UNROUTED, Topics.ALERTS_UNROUTED);
@@ -196,6 +200,26 @@ public final class HandoffTopology {
     /** With the record cache, unless the store is one of {@link #UNCACHED}. */
     private static <S extends StateStore> StoreBuilder<S> cached(StoreBuilder<S> store) {
         return UNCACHED.contains(store.name()) ? store : store.withCachingEnabled();
+    }
+
+    /** Passes values already encoded for the sink's topic through as they are, and encodes records with {@code records}. */
+    static final class PreEncoded<V> implements Serializer<Object> {
+        private final Serializer<V> records;
+
+        PreEncoded(Serializer<V> records) {
+            this.records = records;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public byte[] serialize(String topic, Object value) {
+            return value instanceof byte[] encoded ? encoded : records.serialize(topic, (V) value);
+        }
+
+        @Override
+        public void close() {
+            records.close();
+        }
     }
 
     private static <V extends SpecificRecord> void addSink(Topology t, Topics topics, String name, TopicDef<V> topic) {

@@ -119,8 +119,13 @@ public final class SeverityNormaliser {
      * or their rule id); a CVE-kind id without that form cannot be in KEV and is left out.
      */
     public static List<String> cves(FindingReported finding) {
+        return cves(finding.getVulnerabilityIds());
+    }
+
+    /** The well-formed CVE ids among {@code ids}, upper case, each once, in order. */
+    public static List<String> cves(List<VulnerabilityId> ids) {
         Set<String> cves = new LinkedHashSet<>();
-        for (VulnerabilityId id : finding.getVulnerabilityIds()) {
+        for (VulnerabilityId id : ids) {
             if (id.getId() == null) {
                 continue;
             }

@@ -102,13 +102,24 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      */
     private static final String QUEUE_PREFIX = "U|";
     private static final String AGE_PREFIX = "A|";
+    /** The dependents store's only keys: {@code F|<finding id>}, the reference keys its last routing decision read. */
+    private static final String ROUTED_PREFIX = "F|";
+    private static final org.apache.kafka.common.serialization.StringSerializer KEYS = new org.apache.kafka.common.serialization.StringSerializer();
 
     private final Topics topics;
     private final String fanoutTopic;
     private final String noiseFlagsTopic;
     private final LifecycleSettings settings;
     private SlaTimers timers;
+    /**
+     * The finding state last read or saved, so the save after a read does not read and decode it again (an Avro decode
+     * of the whole state per input). Only this processor writes the store, always through {@link #save}; emptied in
+     * {@code init}, where a revived task's stores are rolled back.
+     */
+    private String loadedId;
+    private FindingState loaded;
     private TimerIndex timerIndex;
+    private DependentsIndex dependentIndex;
     private KeyValueStore<String, Long> fired;
     private Instant streamTime = Instant.EPOCH;
     private final SeverityNormaliser normaliser = new SeverityNormaliser();
@@ -128,7 +139,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private KeyValueStore<String, FindingState> states;
     private KeyValueStore<String, Long> unrouted;
     private KeyValueStore<String, String> dependents;
-    private KeyValueStore<String, FindingActivity> activityLog;
+    private KeyValueStore<String, ActivityHistory> activityLog;
+    private org.apache.kafka.common.serialization.Serializer<FindingActivity> activitySerializer;
+    private String activityTopic;
     private KeyValueStore<String, String> ownerOpen;
     private KeyValueStore<String, Asset> assets;
     private KeyValueStore<String, Owner> owners;
@@ -157,6 +170,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         // commit, so every in-memory copy of them must go too.
         clocks.clear();
         clockByTeam.clear();
+        loadedId = null;
+        loaded = null;
         snapshotPending = false;
         lastSnapshotWallMs = Long.MIN_VALUE;
         states = context.getStateStore(StoreNames.FINDING_STATE);
@@ -172,10 +187,13 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         reportedDeserializer = topics.valueSerde(Topics.FINDINGS_REPORTED).deserializer();
         commandDeserializer = topics.valueSerde(Topics.FINDINGS_COMMANDS).deserializer();
         receiptDeserializer = topics.valueSerde(Topics.NOTIFICATIONS_RECEIPTS).deserializer();
+        activitySerializer = topics.valueSerde(Topics.FINDINGS_ACTIVITY).serializer();
+        activityTopic = topics.name(Topics.FINDINGS_ACTIVITY);
         for (ReferenceKind kind : ReferenceKind.values()) {
             referenceDeserializers.put(kind, topics.valueSerde(kind.topic()).deserializer());
         }
         timerIndex = new TimerIndex(); // nothing an aborted transaction left can survive into a revived task
+        dependentIndex = new DependentsIndex();
         fired = context.getStateStore(StoreNames.SLA_FIRED);
         timers = new SlaTimers(timerIndex, fired, settings.reminders());
         Long savedStreamTime = fired.get(STREAM_TIME_KEY);
@@ -210,7 +228,13 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      */
     private void rebuildTimers() {
         try (KeyValueIterator<String, FindingState> all = states.all()) {
-            all.forEachRemaining(kv -> reschedule(kv.value));
+            all.forEachRemaining(kv -> {
+                reschedule(kv.value);
+                dependentIndex.addAll(impliedDependencies(kv.value), kv.key);
+            });
+        }
+        try (KeyValueIterator<String, String> routed = dependents.prefixScan(ROUTED_PREFIX, KEYS)) {
+            routed.forEachRemaining(kv -> dependentIndex.addAll(splitKeys(kv.value), kv.key.substring(ROUTED_PREFIX.length())));
         }
         indexUnroutedQueue();
     }
@@ -352,7 +376,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             fired.put(firedKey, now.toEpochMilli());
             Cause cause = new Cause("unrouted-age/" + findingId + "/" + entered, now, null, SOURCE);
             Emits out = new Emits(findingId, cause);
-            FindingState s = states.get(findingId);
+            FindingState s = load(findingId);
             out.emit(TO_UNROUTED, findingId, unroutedEvent(out, cause, UnroutedEventKind.THRESHOLD_CROSSED)
                     .setFindingId(findingId).setBand(s == null ? null : s.getBand())
                     .setEnteredAt(Instant.ofEpochMilli(entered)).setTimeInQueueMs(now.toEpochMilli() - entered)
@@ -380,7 +404,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private void fire(List<SlaTimers.Timer> due) {
         for (SlaTimers.Timer t : due) {
-            FindingState s = states.get(t.findingId());
+            FindingState s = load(t.findingId());
             if (s == null || !stillApplies(s, t)) {
                 timers.markFired(t);
                 continue;
@@ -416,9 +440,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                             .setAttributes(Map.of("sla", t.sla().name(), "level", t.level().name(),
                                     "deadline", t.deadline().toString(), "reminder", Integer.toString(t.reminder()))));
             out.emit(TO_BREACH, t.findingId(), alert);
-            for (FindingActivity a : out.activities) {
-                activityLog.put(activityKey(a), a);
-            }
+            recordActivities(t.findingId(), out);
             out.flushWithoutState(context);
             timers.nextReminder(t).ifPresent(timers::add);
         }
@@ -466,7 +488,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         }
         checkEventTime(finding.getEventTime(), record);
         Cause cause = new Cause(finding.getEventId(), finding.getEventTime(), finding.getActor(), finding.getSource());
-        FindingState existing = states.get(id);
+        FindingState existing = load(id);
         if (existing == null) {
             firstCapture(finding, cause);
         } else if (Transitions.REOPENED_BY_CAPTURE.contains(existing.getStatus())) {
@@ -605,9 +627,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         if (n.mismatch()) {
             addModes(s, out, Set.of(FailureMode.SEVERITY_MISMATCH), "scanner band " + n.scannerBand() + " is below workspace band " + n.band());
         }
-        for (String cve : SeverityNormaliser.cves(view(s))) {
-            dependents.put(ReferenceKind.KEV.fanoutKey(cve) + "|" + s.getFindingId(), "");
-        }
         if (s.getEnrichedAt() == null) {
             s.setEnrichedAt(cause.eventTime());
             out.activity(ActivityKind.ENRICHED, Stage.ENRICHMENT, s, a -> a.setBand(n.band())
@@ -732,10 +751,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         SlaClock clock = clockFor(s.getTeamId());
         Instant start = s.getOrigin() == CaptureOrigin.REOPEN && s.getReopenedAt() != null ? s.getReopenedAt() : s.getCapturedAt();
         Optional<SlaClock.Deadlines> d = clock.handoff(start, s.getBand());
-        if (s.getSlaPolicyId() != null && !s.getSlaPolicyId().equals(clock.policyId())) {
-            dependents.delete(ReferenceKind.SLA_POLICY.fanoutKey(s.getSlaPolicyId()) + "|" + s.getFindingId());
-        }
-        dependents.put(ReferenceKind.SLA_POLICY.fanoutKey(clock.policyId()) + "|" + s.getFindingId(), "");
         s.setHandoffDeadline(d.map(SlaClock.Deadlines::handoff).orElse(null))
                 .setNoAckDeadline(d.map(SlaClock.Deadlines::noAck).orElse(null))
                 .setSlaPolicyId(clock.policyId())
@@ -794,7 +809,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                     + InputRules.quote(c.getFindingId()));
         }
         checkEventTime(c.getEventTime(), record);
-        FindingState existing = states.get(c.getFindingId());
+        FindingState existing = load(c.getFindingId());
         if (existing == null) {
             throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, c.getKind() + " for unknown finding " + InputRules.quote(c.getFindingId())
                     + ": no capture of it has been seen (check the id, or send the finding first)");
@@ -924,7 +939,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             throw new Rejected(DeadLetterKind.VALIDATION, "delivery receipt rejected: " + p);
         });
         checkEventTime(receipt.getEventTime(), record);
-        FindingState existing = states.get(receipt.getFindingId());
+        FindingState existing = load(receipt.getFindingId());
         if (existing == null) {
             throw new Rejected(DeadLetterKind.UNKNOWN_FINDING, "delivery receipt for unknown finding " + InputRules.quote(receipt.getFindingId()));
         }
@@ -956,7 +971,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /** A delivery reached an owner already holding too many notifications: the finding is tagged. */
     private void onNoiseFlag(Record<String, byte[]> record) {
-        FindingState existing = states.get(record.key());
+        FindingState existing = load(record.key());
         if (existing == null || existing.getAcknowledgedAt() != null || !Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
             return;
         }
@@ -1035,7 +1050,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private void reevaluate(Set<String> findingIds, Cause cause, boolean reenrich) {
         for (String findingId : findingIds) {
-            FindingState existing = states.get(findingId);
+            FindingState existing = load(findingId);
             if (existing == null || !Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
                 continue;
             }
@@ -1053,9 +1068,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private void reevaluateDeadlines(Set<String> findingIds, Cause cause) {
         for (String findingId : findingIds) {
-            FindingState existing = states.get(findingId);
+            FindingState existing = load(findingId);
             if (existing == null || !Transitions.OPEN_STATUSES.contains(existing.getStatus())) {
-                dependents.delete(ReferenceKind.SLA_POLICY.fanoutKey(existing == null ? "" : existing.getSlaPolicyId()) + "|" + findingId);
                 continue;
             }
             FindingState.Builder s = FindingState.newBuilder(existing);
@@ -1076,37 +1090,60 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     // ------------------------------------------------------------------ dependency index
 
 
+    /**
+     * Records the reference keys a routing decision read: one {@code F|<finding id>} store entry (the only thing of the
+     * index that is logged) and the in-memory reverse index (decision 0012).
+     */
     private void replaceDependencies(String findingId, List<String> keys) {
-        if (String.join("\n", keys).equals(dependents.get("F|" + findingId))) {
-            return; // a re-route to the same references: rewriting them would be changelog writes for nothing
+        if (keys.isEmpty()) {
+            clearDependencies(findingId);
+            return;
         }
-        clearDependencies(findingId);
-        for (String k : keys) {
-            dependents.put(k + "|" + findingId, "");
+        String joined = String.join("\n", keys);
+        String old = dependents.get(ROUTED_PREFIX + findingId);
+        if (joined.equals(old)) {
+            return; // a re-route to the same references: rewriting them would be a changelog write for nothing
         }
-        dependents.put("F|" + findingId, String.join("\n", keys));
+        if (old != null) {
+            dependentIndex.removeAll(splitKeys(old), findingId);
+        }
+        dependentIndex.addAll(keys, findingId);
+        dependents.put(ROUTED_PREFIX + findingId, joined);
     }
 
     private void clearDependencies(String findingId) {
-        String old = dependents.get("F|" + findingId);
+        String old = dependents.get(ROUTED_PREFIX + findingId);
         if (old == null) {
             return;
         }
-        for (String k : old.split("\n")) {
-            if (!k.isEmpty()) {
-                dependents.delete(k + "|" + findingId);
-            }
+        dependentIndex.removeAll(splitKeys(old), findingId);
+        dependents.delete(ROUTED_PREFIX + findingId);
+    }
+
+    private static List<String> splitKeys(String joined) {
+        return joined.isEmpty() ? List.of() : List.of(joined.split("\n"));
+    }
+
+    /**
+     * The reference keys an open finding depends on by its state alone: its SLA policy (a new version moves its
+     * deadlines) and its CVEs (a KEV entry can raise its band). A closed finding depends on nothing.
+     */
+    static List<String> impliedDependencies(FindingState s) {
+        if (s == null || !Transitions.OPEN_STATUSES.contains(s.getStatus())) {
+            return List.of();
         }
-        dependents.delete("F|" + findingId);
+        List<String> keys = new ArrayList<>();
+        if (s.getSlaPolicyId() != null) {
+            keys.add(ReferenceKind.SLA_POLICY.fanoutKey(s.getSlaPolicyId()));
+        }
+        for (String cve : SeverityNormaliser.cves(s.getVulnerabilityIds())) {
+            keys.add(ReferenceKind.KEV.fanoutKey(cve));
+        }
+        return keys;
     }
 
     private Set<String> dependentsOf(String referenceKey) {
-        Set<String> ids = new TreeSet<>();
-        String prefix = referenceKey + "|";
-        try (KeyValueIterator<String, String> it = dependents.prefixScan(prefix, new org.apache.kafka.common.serialization.StringSerializer())) {
-            it.forEachRemaining(kv -> ids.add(kv.key.substring(prefix.length())));
-        }
-        return ids;
+        return dependentIndex.dependentsOf(referenceKey);
     }
 
     // ------------------------------------------------------------------ output
@@ -1115,16 +1152,32 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         Cause cause = out.cause;
         s.setEventId(cause.eventId()).setEventTime(cause.eventTime()).setRecordedTime(now()).setSource(SOURCE);
         FindingState state = s.build();
-        FindingState before = states.get(state.getFindingId());
+        FindingState before = load(state.getFindingId());
         states.put(state.getFindingId(), state);
+        loadedId = state.getFindingId();
+        loaded = state;
+        List<String> impliedBefore = impliedDependencies(before);
+        List<String> impliedAfter = impliedDependencies(state);
+        if (!impliedBefore.equals(impliedAfter)) {
+            dependentIndex.removeAll(impliedBefore, state.getFindingId());
+            dependentIndex.addAll(impliedAfter, state.getFindingId());
+        }
         releaseLoad(before, state, cause.eventTime());
         indexOwner(before, state);
         reschedule(state);
         advanceStreamTime(cause.eventTime());
-        for (FindingActivity a : out.activities) {
-            activityLog.put(activityKey(a), a);
-        }
+        recordActivities(state.getFindingId(), out);
         out.flush(context, state);
+    }
+
+    /** Appends the activities of {@code out}, encoded once for the store and the topic alike, to the finding's history. */
+    private void recordActivities(String findingId, Emits out) {
+        List<byte[]> encoded = out.encodedActivities();
+        if (encoded.isEmpty()) {
+            return;
+        }
+        ActivityHistory history = activityLog.get(findingId);
+        activityLog.put(findingId, (history == null ? ActivityHistory.empty() : history).append(encoded, ActivityHistory.MAX_BYTES));
     }
 
     /** An owner stops holding a delivered notification once it is acknowledged, closed or routed to someone else. */
@@ -1152,11 +1205,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         if (newKey != null && (!newKey.equals(oldKey) || before.getBand() != after.getBand())) {
             ownerOpen.put(newKey, after.getBand().name());
         }
-    }
-
-    /** Sorts a finding's activities by event time, then id, under one prefix. */
-    public static String activityKey(FindingActivity a) {
-        return a.getFindingId() + "|" + String.format("%013d", a.getEventTime().toEpochMilli()) + "|" + a.getEventId();
     }
 
     private void addModes(FindingState.Builder s, Emits out, Set<FailureMode> modes, String why) {
@@ -1195,6 +1243,16 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         } catch (RuntimeException e) {
             throw new Rejected(DeadLetterKind.DESERIALIZATION, e.getMessage(), e);
         }
+    }
+
+    private FindingState load(String findingId) {
+        if (findingId != null && findingId.equals(loadedId)) {
+            return loaded;
+        }
+        FindingState state = states.get(findingId);
+        loadedId = findingId;
+        loaded = state;
+        return state;
     }
 
     private Instant now() {
@@ -1246,6 +1304,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         private final String findingId;
         private final Cause cause;
         private final List<FindingActivity> activities = new ArrayList<>();
+        private List<byte[]> encoded;
         private final List<KeyValue<String, KeyValue<String, SpecificRecord>>> others = new ArrayList<>();
         private int seq;
 
@@ -1283,13 +1342,27 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             others.add(KeyValue.pair(child, KeyValue.pair(key, value)));
         }
 
+        /**
+         * The activities in the topic's wire format, encoded once: the same bytes go to the activity log and, through
+         * the sink's pass-through serializer, to {@code findings.activity}.
+         */
+        List<byte[]> encodedActivities() {
+            if (encoded == null || encoded.size() != activities.size()) {
+                encoded = new ArrayList<>(activities.size());
+                for (FindingActivity a : activities) {
+                    encoded.add(activitySerializer.serialize(activityTopic, a));
+                }
+            }
+            return encoded;
+        }
+
         boolean isEmpty() {
             return activities.isEmpty() && others.isEmpty();
         }
 
         void flushWithoutState(ProcessorContext<String, Object> ctx) {
             long ts = cause.eventTime().toEpochMilli();
-            for (FindingActivity a : activities) {
+            for (byte[] a : encodedActivities()) {
                 ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
@@ -1299,7 +1372,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
         void flush(ProcessorContext<String, Object> ctx, FindingState state) {
             long ts = cause.eventTime().toEpochMilli();
-            for (FindingActivity a : activities) {
+            for (byte[] a : encodedActivities()) {
                 ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
             ctx.forward(new Record<String, Object>(findingId, state, ts), TO_STATE);
