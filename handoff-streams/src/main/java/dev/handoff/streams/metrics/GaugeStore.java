@@ -1,5 +1,6 @@
 package dev.handoff.streams.metrics;
 
+import dev.handoff.streams.SortableMillis;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -60,6 +61,6 @@ public final class GaugeStore {
 
     /** Zero-padded millis, so string order is time order. */
     static String millis(long epochMillis) {
-        return String.format("%013d", Math.max(0, epochMillis));
+        return SortableMillis.of(Math.max(0, epochMillis));
     }
 }

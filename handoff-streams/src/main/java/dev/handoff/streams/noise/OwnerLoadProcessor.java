@@ -1,5 +1,6 @@
 package dev.handoff.streams.noise;
 
+import dev.handoff.streams.SortableMillis;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -60,7 +61,7 @@ public final class OwnerLoadProcessor implements Processor<String, String, Strin
                     load.put(pendingKey, change.at().toEpochMilli());
                     load.put(owner + "|count", pending + 1);
                 }
-                load.put(owner + "|H|" + String.format("%013d", change.at().toEpochMilli()) + "|" + change.findingId(), 1L);
+                load.put(owner + "|H|" + SortableMillis.of(change.at().toEpochMilli()) + "|" + change.findingId(), 1L);
             }
             case RELEASED -> {
                 if (load.get(pendingKey) != null) {

@@ -50,27 +50,32 @@ public final class ActivityHistory {
         return EMPTY;
     }
 
-    /** {@code records} (already encoded) after this history's entries, the oldest dropped beyond {@code maxBytes}. */
+    /**
+     * {@code records} (already encoded) after this history's entries, the oldest dropped beyond {@code maxBytes}. The
+     * stored entries are copied as they are, never decoded or split, unless some must be dropped.
+     */
     public ActivityHistory append(List<byte[]> records, int maxBytes) {
         if (records.isEmpty()) {
             return this;
         }
-        List<byte[]> entries = new ArrayList<>(records());
-        entries.addAll(records);
-        int omitted = omitted();
-        int size = HEADER;
-        for (byte[] e : entries) {
-            size += Integer.BYTES + e.length;
+        int added = 0;
+        for (byte[] r : records) {
+            added += Integer.BYTES + r.length;
         }
-        int drop = 0;
-        // Never drop what is being appended: a single oversized save is kept whole.
-        while (size > maxBytes && drop < entries.size() - records.size()) {
-            size -= Integer.BYTES + entries.get(drop).length;
-            drop++;
+        // Drop whole entries from the front (never what is being appended) until the result fits.
+        int cut = HEADER;
+        int dropped = 0;
+        while (bytes.length - (cut - HEADER) + added > maxBytes && cut < bytes.length) {
+            cut += Integer.BYTES + ByteBuffer.wrap(bytes, cut, Integer.BYTES).getInt();
+            dropped++;
         }
-        ByteBuffer out = ByteBuffer.allocate(size).put(FORMAT).putInt(omitted + drop);
-        for (byte[] e : entries.subList(drop, entries.size())) {
-            out.putInt(e.length).put(e);
+        if (cut > bytes.length) {
+            throw new SerializationException("activity history entry runs past the value's end: the stored value is corrupt");
+        }
+        ByteBuffer out = ByteBuffer.allocate(HEADER + (bytes.length - cut) + added).put(FORMAT).putInt(omitted() + dropped);
+        out.put(bytes, cut, bytes.length - cut);
+        for (byte[] r : records) {
+            out.putInt(r.length).put(r);
         }
         return new ActivityHistory(out.array(), decoder);
     }

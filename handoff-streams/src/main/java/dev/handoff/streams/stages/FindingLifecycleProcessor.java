@@ -1,5 +1,6 @@
 package dev.handoff.streams.stages;
 
+import dev.handoff.streams.SortableMillis;
 import dev.handoff.avro.ActivityKind;
 import dev.handoff.avro.Actor;
 import dev.handoff.avro.AlertLevel;
@@ -315,11 +316,11 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     }
 
     private static String queueKey(long enteredMs, String findingId) {
-        return QUEUE_PREFIX + String.format("%013d", enteredMs) + "|" + findingId;
+        return QUEUE_PREFIX + SortableMillis.of(enteredMs) + "|" + findingId;
     }
 
     private String ageAlarmKey(long enteredMs, String findingId) {
-        return AGE_PREFIX + String.format("%013d", enteredMs + settings.unrouted().ageLimit().toMillis()) + "|" + enteredMs + "|" + findingId;
+        return AGE_PREFIX + SortableMillis.of(enteredMs + settings.unrouted().ageLimit().toMillis()) + "|" + enteredMs + "|" + findingId;
     }
 
     /** Counts the queue and builds its index and age alarms from the queue itself; an entry whose age alert fired gets no alarm. */
@@ -362,7 +363,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     /** Raises the age crossing of each queue entry whose alarm is due at {@code now}, at most {@code budget}; returns how many. */
     private int fireAgeAlarms(Instant now, int budget) {
-        List<String> due = timerIndex.keys(AGE_PREFIX, AGE_PREFIX + String.format("%013d", now.toEpochMilli()) + "|~", budget);
+        List<String> due = timerIndex.keys(AGE_PREFIX, AGE_PREFIX + SortableMillis.of(now.toEpochMilli()) + "|~", budget);
         for (String key : due) {
             timerIndex.delete(key);
             String[] p = key.split("\\|", 4); // A | due | entered | finding id

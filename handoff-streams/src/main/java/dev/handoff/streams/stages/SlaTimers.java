@@ -1,5 +1,6 @@
 package dev.handoff.streams.stages;
 
+import dev.handoff.streams.SortableMillis;
 import dev.handoff.avro.AlertLevel;
 import dev.handoff.avro.FindingState;
 import dev.handoff.avro.SlaKind;
@@ -29,7 +30,7 @@ final class SlaTimers {
         }
 
         String key() {
-            return String.format("%013d", due.toEpochMilli()) + "|" + alertId();
+            return SortableMillis.of(due.toEpochMilli()) + "|" + alertId();
         }
 
         static Timer parse(String key) {
@@ -125,8 +126,8 @@ final class SlaTimers {
         if (scanFrom > now.toEpochMilli()) {
             return due; // scanned up to now already, and nothing earlier was scheduled since
         }
-        String upper = String.format("%013d", now.toEpochMilli()) + "|~";
-        for (String key : index.keys(String.format("%013d", scanFrom) + "|", upper, max)) {
+        String upper = SortableMillis.of(now.toEpochMilli()) + "|~";
+        for (String key : index.keys(SortableMillis.of(scanFrom) + "|", upper, max)) {
             due.add(Timer.parse(key));
         }
         // The caller fires (and deletes) what is returned; what a full batch left behind is due no earlier than its last.
