@@ -10,6 +10,7 @@ import dev.handoff.streams.metrics.MetricsSettings;
 import dev.handoff.streams.noise.OwnerLoadProcessor;
 import dev.handoff.streams.reference.ReferenceFanout;
 import dev.handoff.streams.reference.ReferenceKind;
+import dev.handoff.avro.FindingState;
 import dev.handoff.streams.stages.ActivityHistory;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
@@ -135,7 +136,9 @@ public final class HandoffTopology {
                 .withLoggingEnabled(Map.of()).withCachingEnabled(), "owner-load");
         t.addSink(OwnerLoadProcessor.TO_NOISE_FLAGS, noiseFlags, new StringSerializer(), new StringSerializer(), "owner-load");
 
-        addStore(t, StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
+        // A saved state is encoded once, for its store and findings.state alike (decision 0012).
+        EncodedOnce<FindingState> states = new EncodedOnce<>(topics.valueSerde(Topics.FINDINGS_STATE), topics.name(Topics.FINDINGS_STATE));
+        addStore(t, StoreNames.FINDING_STATE, states);
         addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
         addStore(t, StoreNames.ACTIVITY_LOG, new ActivityHistory.ActivityHistorySerde(topics.valueSerde(Topics.FINDINGS_ACTIVITY)));
@@ -150,7 +153,8 @@ public final class HandoffTopology {
         // The processor encodes each activity once, for its history and this topic alike (decision 0012).
         t.addSink(FindingLifecycleProcessor.TO_ACTIVITY, topics.name(Topics.FINDINGS_ACTIVITY), new StringSerializer(),
                 new PreEncoded<>(topics.valueSerde(Topics.FINDINGS_ACTIVITY).serializer()), "finding-lifecycle");
-        addSink(t, topics, FindingLifecycleProcessor.TO_STATE, Topics.FINDINGS_STATE);
+        t.addSink(FindingLifecycleProcessor.TO_STATE, topics.name(Topics.FINDINGS_STATE), new StringSerializer(), states.serializer(),
+                "finding-lifecycle");
         addSink(t, topics, FindingLifecycleProcessor.TO_NOTIFY, Topics.NOTIFY_REQUESTS);
         addSink(t, topics, FindingLifecycleProcessor.TO_UNROUTED, Topics.ALERTS_UNROUTED);
         addSink(t, topics, FindingLifecycleProcessor.TO_BREACH, Topics.ALERTS_SLA_BREACH);
@@ -220,6 +224,49 @@ public final class HandoffTopology {
         @Override
         public void close() {
             records.close();
+        }
+    }
+
+    /**
+     * A topic's serde whose serializer remembers, per thread, the last value it encoded and its bytes: a finding state
+     * is put into its store and then forwarded to {@code findings.state} by the same stream thread, and is Avro-encoded
+     * once instead of twice. The bytes are always the topic's encoding (the store's too, whatever topic Kafka Streams
+     * names), so they are interchangeable. Values are compared by identity: a saved state is never changed after.
+     */
+    static final class EncodedOnce<V> implements Serde<V> {
+        private final Serializer<V> encoder;
+        private final org.apache.kafka.common.serialization.Deserializer<V> decoder;
+        private final String topic;
+        private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[2]);
+
+        EncodedOnce(Serde<V> topicSerde, String topic) {
+            this.encoder = topicSerde.serializer();
+            this.decoder = topicSerde.deserializer();
+            this.topic = topic;
+        }
+
+        byte[] encode(V value) {
+            if (value == null) {
+                return null;
+            }
+            Object[] memo = last.get();
+            if (memo[0] == value) {
+                return (byte[]) memo[1];
+            }
+            byte[] bytes = encoder.serialize(topic, value);
+            memo[0] = value;
+            memo[1] = bytes;
+            return bytes;
+        }
+
+        @Override
+        public Serializer<V> serializer() {
+            return (ignoredTopic, value) -> encode(value);
+        }
+
+        @Override
+        public org.apache.kafka.common.serialization.Deserializer<V> deserializer() {
+            return decoder;
         }
     }
 

@@ -130,6 +130,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      * third of the stream threads' Avro decoding in the end-to-end bench). Emptied when a team or a policy changes.
      */
     private final Map<String, SlaClock> clockByTeam = new HashMap<>();
+    /** The event time of the last depth snapshot (logged under {@code LAST_SNAPSHOT_KEY}; read from the store in {@code init}). */
+    private Long lastSnapshotMs;
     /** Stream clock: a depth snapshot is due but waits for the wall-clock gap (see {@link #process}). */
     private boolean snapshotPending;
     /** The partition's unrouted queue depth, counted from the queue in {@code init} and kept with each entry and departure. */
@@ -197,6 +199,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         dependentIndex = new DependentsIndex();
         fired = context.getStateStore(StoreNames.SLA_FIRED);
         timers = new SlaTimers(timerIndex, fired, settings.reminders());
+        lastSnapshotMs = fired.get(LAST_SNAPSHOT_KEY);
         Long savedStreamTime = fired.get(STREAM_TIME_KEY);
         streamTime = savedStreamTime == null ? Instant.EPOCH : Instant.ofEpochMilli(savedStreamTime);
         if (settings.clock() == LifecycleSettings.Clock.WALL) {
@@ -267,7 +270,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         }
         if (settings.clock() == LifecycleSettings.Clock.STREAM) {
             fireDue(streamTime);
-            Long last = fired.get(LAST_SNAPSHOT_KEY);
+            Long last = lastSnapshotMs;
             if (last == null || !streamTime.isBefore(Instant.ofEpochMilli(last).plus(settings.unrouted().snapshotInterval()))) {
                 // A replay of weeks passes a snapshot interval of event time about once per record; each snapshot is an
                 // event and a gauge sent to every metrics partition. At most one per replay gap of wall time, then.
@@ -291,6 +294,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
      */
     private void snapshotUnrouted(Instant now) {
         fired.put(LAST_SNAPSHOT_KEY, now.toEpochMilli());
+        lastSnapshotMs = now.toEpochMilli();
         snapshotPending = false;
         lastSnapshotWallMs = context.currentSystemTimeMs();
         String depthKey = depthKey();

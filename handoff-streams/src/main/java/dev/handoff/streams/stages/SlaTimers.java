@@ -89,9 +89,16 @@ final class SlaTimers {
      */
     void reschedule(String findingId, List<Timer> timers) {
         Set<String> keys = new LinkedHashSet<>();
+        String old = index.get("F|" + findingId);
+        List<String> pending = old == null ? List.of() : List.of(old.split("\n"));
         for (Timer t : timers) {
-            if (fired.get(t.alertId()) == null) {
-                keys.add(t.key());
+            String key = t.key();
+            if (pending.contains(key)) {
+                // Pending, so not fired (a timer leaves the index when it fires): no store read. Most saves keep their
+                // deadlines, and these reads were up to three per save, most of them misses down to RocksDB.
+                keys.add(key);
+            } else if (fired.get(t.alertId()) == null) {
+                keys.add(key);
             } else if (t.level() == AlertLevel.BREACH) {
                 Optional<Timer> next = nextReminder(t);
                 while (next.isPresent() && fired.get(next.get().alertId()) != null) {
@@ -100,7 +107,6 @@ final class SlaTimers {
                 next.ifPresent(r -> keys.add(r.key()));
             }
         }
-        String old = index.get("F|" + findingId);
         if (old == null ? keys.isEmpty() : old.equals(String.join("\n", keys))) {
             // Most saves leave the deadlines as they were: rewriting the same keys would still be changelog writes.
             return;
