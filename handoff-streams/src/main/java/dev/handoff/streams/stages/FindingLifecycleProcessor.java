@@ -1147,6 +1147,16 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         return keys;
     }
 
+    /** Whether two states of a finding imply the same dependencies, without deriving them (most saves change neither input). */
+    private static boolean sameImpliedDependencies(FindingState a, FindingState b) {
+        boolean openA = a != null && Transitions.OPEN_STATUSES.contains(a.getStatus());
+        boolean openB = b != null && Transitions.OPEN_STATUSES.contains(b.getStatus());
+        if (!openA || !openB) {
+            return openA == openB;
+        }
+        return java.util.Objects.equals(a.getSlaPolicyId(), b.getSlaPolicyId()) && a.getVulnerabilityIds().equals(b.getVulnerabilityIds());
+    }
+
     private Set<String> dependentsOf(String referenceKey) {
         return dependentIndex.dependentsOf(referenceKey);
     }
@@ -1161,11 +1171,9 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         states.put(state.getFindingId(), state);
         loadedId = state.getFindingId();
         loaded = state;
-        List<String> impliedBefore = impliedDependencies(before);
-        List<String> impliedAfter = impliedDependencies(state);
-        if (!impliedBefore.equals(impliedAfter)) {
-            dependentIndex.removeAll(impliedBefore, state.getFindingId());
-            dependentIndex.addAll(impliedAfter, state.getFindingId());
+        if (!sameImpliedDependencies(before, state)) {
+            dependentIndex.removeAll(impliedDependencies(before), state.getFindingId());
+            dependentIndex.addAll(impliedDependencies(state), state.getFindingId());
         }
         releaseLoad(before, state, cause.eventTime());
         indexOwner(before, state);
