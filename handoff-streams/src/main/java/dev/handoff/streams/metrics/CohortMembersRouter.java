@@ -42,6 +42,10 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
     static final java.time.Duration GAUGE_HEARTBEAT = java.time.Duration.ofHours(1);
 
     private final ZoneId zone;
+    private final java.security.MessageDigest sha256 = newDigest();
+    /** The open and open-with-current-owner counters, as the store holds them: read in {@code init}, written on change. */
+    private long open;
+    private long openWithCurrentOwner;
     private GaugeSnapshot lastGauge;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> sent;
@@ -57,6 +61,8 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
         // A revived task (after an aborted transaction) runs init again on this instance; the gauge last forwarded
         // may have been aborted with it, so the next one must not be suppressed as unchanged.
         this.lastGauge = null;
+        this.open = stored(OPEN_KEY);
+        this.openWithCurrentOwner = stored(CURRENT_KEY);
     }
 
     @Override
@@ -64,7 +70,7 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
         if (record.value() instanceof FindingState state) {
             onState(record, state);
         } else if (record.value() instanceof GaugeSnapshot gauge) {
-            GaugeSnapshot full = gauge.withCounts(counter(OPEN_KEY), counter(CURRENT_KEY));
+            GaugeSnapshot full = gauge.withCounts(open, openWithCurrentOwner);
             if (unchanged(full)) {
                 return;
             }
@@ -81,7 +87,8 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
             ids.add(key.id());
         }
         byte[] facts = CohortMember.of(state).encode();
-        byte[] digest = digest(facts);
+        sha256.reset();
+        byte[] digest = sha256.digest(facts);
         byte flags = flags(state);
         count(before == null ? 0 : before.flags, flags);
         if (before != null && before.ids.equals(ids) && Arrays.equals(before.factsDigest, digest)) {
@@ -110,8 +117,12 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
      * are sent once more, which the cohorts take as the same member again.
      */
     static byte[] digest(byte[] facts) {
+        return newDigest().digest(facts);
+    }
+
+    private static java.security.MessageDigest newDigest() {
         try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(facts);
+            return java.security.MessageDigest.getInstance("SHA-256");
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
@@ -137,21 +148,27 @@ public final class CohortMembersRouter implements Processor<String, Object, Stri
     }
 
     private void count(byte before, byte after) {
-        adjust(OPEN_KEY, bit(after, OPEN) - bit(before, OPEN));
-        adjust(CURRENT_KEY, bit(after, CURRENT) - bit(before, CURRENT));
+        int openDelta = bit(after, OPEN) - bit(before, OPEN);
+        if (openDelta != 0) {
+            open += openDelta;
+            store(OPEN_KEY, open);
+        }
+        int currentDelta = bit(after, CURRENT) - bit(before, CURRENT);
+        if (currentDelta != 0) {
+            openWithCurrentOwner += currentDelta;
+            store(CURRENT_KEY, openWithCurrentOwner);
+        }
     }
 
     private static int bit(byte flags, byte mask) {
         return (flags & mask) != 0 ? 1 : 0;
     }
 
-    private void adjust(String key, int delta) {
-        if (delta != 0) {
-            sent.put(key, Long.toString(counter(key) + delta).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
+    private void store(String key, long value) {
+        sent.put(key, Long.toString(value).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
-    private long counter(String key) {
+    private long stored(String key) {
         byte[] v = sent.get(key);
         return v == null ? 0 : Long.parseLong(new String(v, java.nio.charset.StandardCharsets.UTF_8));
     }

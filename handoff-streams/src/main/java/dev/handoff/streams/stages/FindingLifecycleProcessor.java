@@ -152,6 +152,10 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private KeyValueStore<String, KevEntry> kev;
     private KeyValueStore<String, SlaPolicy> policies;
     private AliasIndex aliases;
+    private DecodedReferences<Asset> assetRecords;
+    private DecodedReferences<Owner> ownerRecords;
+    private DecodedReferences<Team> teamRecords;
+    private DecodedReferences<KevEntry> kevRecords;
 
     private Deserializer<FindingReported> reportedDeserializer;
     private Deserializer<LifecycleCommand> commandDeserializer;
@@ -187,6 +191,10 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         teams = context.getStateStore(StoreNames.TEAMS);
         kev = context.getStateStore(StoreNames.KEV);
         policies = context.getStateStore(StoreNames.SLA_POLICIES);
+        assetRecords = new DecodedReferences<>(assets);
+        ownerRecords = new DecodedReferences<>(owners);
+        teamRecords = new DecodedReferences<>(teams);
+        kevRecords = new DecodedReferences<>(kev);
         reportedDeserializer = topics.valueSerde(Topics.FINDINGS_REPORTED).deserializer();
         commandDeserializer = topics.valueSerde(Topics.FINDINGS_COMMANDS).deserializer();
         receiptDeserializer = topics.valueSerde(Topics.NOTIFICATIONS_RECEIPTS).deserializer();
@@ -603,8 +611,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     /** @param newHandoff a new handoff starts with this input (a reopening): its deadlines are set afresh */
     private void enrich(FindingState.Builder s, Cause cause, Emits out, boolean newHandoff) {
         Optional<AliasIndex.Binding> binding = aliases.bind(s.getTarget());
-        Optional<Asset> asset = binding.map(b -> assets.get(b.assetId()));
-        boolean inKev = SeverityNormaliser.cves(view(s)).stream().anyMatch(cve -> kev.get(cve) != null);
+        Optional<Asset> asset = binding.map(b -> assetRecords.get(b.assetId()));
+        boolean inKev = SeverityNormaliser.cves(view(s)).stream().anyMatch(cve -> kevRecords.get(cve) != null);
         SeverityNormaliser.Normalised n = normaliser.normalise(view(s), asset, inKev);
 
         SeverityBand before = s.getEnrichedAt() == null ? null : s.getBand();
@@ -655,8 +663,8 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             // A person chose this owner; the asset register does not overrule them.
             return;
         }
-        Optional<Asset> asset = Optional.ofNullable(s.getAssetId()).map(assets::get);
-        OwnerResolver.Route route = OwnerResolver.resolve(asset, owners::get, teams::get);
+        Optional<Asset> asset = Optional.ofNullable(s.getAssetId()).map(assetRecords::get);
+        OwnerResolver.Route route = OwnerResolver.resolve(asset, ownerRecords::get, teamRecords::get);
         String previousOwner = s.getOwnerId();
         addModes(s, out, route.modes(), route.explanation());
         s.setTeamId(route.teamId());
@@ -783,7 +791,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     }
 
     private SlaClock policyClock(String teamId) {
-        String policyId = Optional.ofNullable(teamId).map(teams::get).map(Team::getSlaPolicyId).orElse("default");
+        String policyId = Optional.ofNullable(teamId).map(teamRecords::get).map(Team::getSlaPolicyId).orElse("default");
         SlaPolicy policy = Optional.ofNullable(policies.get(policyId)).or(() -> Optional.ofNullable(policies.get("default")))
                 .orElseGet(SlaPolicies::defaultPolicy);
         String cacheKey = policy.getPolicyId() + "@" + policy.getVersion();
@@ -912,7 +920,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private void reassign(FindingState.Builder s, Cause cause, Emits out, String toOwner, String toTeam, String note) {
         String from = s.getOwnerId();
         s.setOwnerId(toOwner).setRoute(RouteKind.REASSIGNED);
-        Owner owner = owners.get(toOwner);
+        Owner owner = ownerRecords.get(toOwner);
         if (toTeam != null) {
             s.setTeamId(toTeam);
         } else if (owner != null && owner.getTeamId() != null) {
@@ -1010,6 +1018,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         switch (kind) {
             case ASSET -> {
                 putOrDelete(assets, id, (Asset) value);
+                assetRecords.forget(id);
                 if (value == null) {
                     aliases.remove(id);
                 } else {
@@ -1023,15 +1032,18 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             }
             case OWNER -> {
                 putOrDelete(owners, id, (Owner) value);
+                ownerRecords.forget(id);
                 reevaluate(dependentsOf(kind.fanoutKey(id)), cause, false);
             }
             case TEAM -> {
                 putOrDelete(teams, id, (Team) value);
+                teamRecords.forget(id);
                 clockByTeam.clear();
                 reevaluate(dependentsOf(kind.fanoutKey(id)), cause, false);
             }
             case KEV -> {
                 putOrDelete(kev, id, (KevEntry) value);
+                kevRecords.forget(id);
                 reevaluate(dependentsOf(kind.fanoutKey(id)), cause, true);
             }
             case SLA_POLICY -> {

@@ -120,6 +120,26 @@ class CohortMembersRouterTest {
     }
 
     @Test
+    void theOpenCountsAFindingGaugeCarriesSurviveARestart() {
+        router.init(context);
+        router.process(record(finding().setFindingId("f1-a").build()));
+        router.process(record(finding().setFindingId("f1-b").build()));
+        router.process(record(finding().setFindingId("f1-c").setStatus(FindingStatus.RESOLVED).build()));
+
+        CohortMembersRouter restarted = new CohortMembersRouter(ZoneOffset.UTC);
+        MockProcessorContext<String, byte[]> after = context();
+        restarted.init(after);
+        restarted.process(new Record<>("depth/0", new GaugeSnapshot(0, T0, 0, null, 0, 0), T0.toEpochMilli()));
+        GaugeSnapshot sent = CohortMessage.gauge(after.forwarded().get(0).record().value());
+        assertEquals(2, sent.open(), "the counts are read back from the store by the new instance");
+
+        restarted.process(record(finding().setFindingId("f1-a").setEventId("e9").setStatus(FindingStatus.RESOLVED).build()));
+        restarted.process(new Record<>("depth/0", new GaugeSnapshot(0, T0.plusSeconds(60), 1, null, 0, 0), T0.plusSeconds(60).toEpochMilli()));
+        GaugeSnapshot later = CohortMessage.gauge(after.forwarded().get(after.forwarded().size() - 1).record().value());
+        assertEquals(1, later.open(), "and kept from there");
+    }
+
+    @Test
     void aMemberGoesToThePartitionOfItsSeriesWhateverTheDayOrFinding() {
         CohortMessage.Partitioner partitioner = new CohortMessage.Partitioner();
         CohortKey day1 = CohortKey.of(finding().build(), ZoneOffset.UTC).get(1);
