@@ -11,7 +11,7 @@ import dev.handoff.streams.noise.OwnerLoadProcessor;
 import dev.handoff.streams.reference.ReferenceFanout;
 import dev.handoff.streams.reference.ReferenceKind;
 import dev.handoff.avro.FindingState;
-import dev.handoff.streams.stages.ActivityHistory;
+import dev.handoff.avro.FindingActivity;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
 import dev.handoff.streams.stages.StoreNames;
@@ -51,10 +51,8 @@ public final class HandoffTopology {
     public static final String NOISE_FLAGS_TOPIC_SUFFIX = "streams.noise-flags";
 
     /**
-     * Stores the record cache is left off (decisions 0011, 0012): a cohort member is rewritten when its facts change,
-     * rarely within one commit; an activity history is one value per finding, read and rewritten by each save, whose
-     * kilobytes would push the small, hot entries of the other stores out of the cache (with the cache the 200 000-event
-     * bench ran at 1 362 events/s in its second half, without it 1 503 and 1 656). Caching them only added entries to
+     * Stores whose writes the record cache cannot merge (decision 0011): every activity has its own key, written once;
+     * a cohort member is rewritten when its facts change, rarely within one commit. Caching them only added entries to
      * the cache's sorted maps, whose lookups were the largest single cost of the stream threads.
      */
     static final Set<String> UNCACHED = Set.of(StoreNames.ACTIVITY_LOG, MetricsNames.MEMBERS_STORE);
@@ -141,7 +139,9 @@ public final class HandoffTopology {
         addStore(t, StoreNames.FINDING_STATE, states);
         addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
-        addStore(t, StoreNames.ACTIVITY_LOG, new ActivityHistory.ActivityHistorySerde(topics.valueSerde(Topics.FINDINGS_ACTIVITY)));
+        // Each activity is encoded once, for its store entry and findings.activity alike (decision 0012).
+        EncodedOnce<FindingActivity> activities = new EncodedOnce<>(topics.valueSerde(Topics.FINDINGS_ACTIVITY), topics.name(Topics.FINDINGS_ACTIVITY));
+        addStore(t, StoreNames.ACTIVITY_LOG, activities);
         addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
         addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
         addStore(t, StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
@@ -150,9 +150,8 @@ public final class HandoffTopology {
         addStore(t, StoreNames.KEV, topics.valueSerde(Topics.KEV));
         addStore(t, StoreNames.SLA_POLICIES, topics.valueSerde(Topics.SLA_POLICY));
 
-        // The processor encodes each activity once, for its history and this topic alike (decision 0012).
         t.addSink(FindingLifecycleProcessor.TO_ACTIVITY, topics.name(Topics.FINDINGS_ACTIVITY), new StringSerializer(),
-                new PreEncoded<>(topics.valueSerde(Topics.FINDINGS_ACTIVITY).serializer()), "finding-lifecycle");
+                activities.serializer(), "finding-lifecycle");
         t.addSink(FindingLifecycleProcessor.TO_STATE, topics.name(Topics.FINDINGS_STATE), new StringSerializer(), states.serializer(),
                 "finding-lifecycle");
         addSink(t, topics, FindingLifecycleProcessor.TO_NOTIFY, Topics.NOTIFY_REQUESTS);
@@ -207,37 +206,21 @@ public final class HandoffTopology {
         return UNCACHED.contains(store.name()) ? store : store.withCachingEnabled();
     }
 
-    /** Passes values already encoded for the sink's topic through as they are, and encodes records with {@code records}. */
-    static final class PreEncoded<V> implements Serializer<Object> {
-        private final Serializer<V> records;
-
-        PreEncoded(Serializer<V> records) {
-            this.records = records;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public byte[] serialize(String topic, Object value) {
-            return value instanceof byte[] encoded ? encoded : records.serialize(topic, (V) value);
-        }
-
-        @Override
-        public void close() {
-            records.close();
-        }
-    }
-
     /**
-     * A topic's serde whose serializer remembers, per thread, the last value it encoded and its bytes: a finding state
-     * is put into its store and then forwarded to {@code findings.state} by the same stream thread, and is Avro-encoded
-     * once instead of twice. The bytes are always the topic's encoding (the store's too, whatever topic Kafka Streams
-     * names), so they are interchangeable. Values are compared by identity: a saved state is never changed after.
+     * A topic's serde whose serializer remembers, per thread, the last {@value #REMEMBERED} values it encoded and their
+     * bytes: a finding state or an activity is put into its store and then forwarded to its topic by the same stream
+     * thread, and is Avro-encoded once instead of twice (an input's activities, about three, are all put before any is
+     * forwarded). The bytes are always the topic's encoding (the store's too, whatever topic Kafka Streams names), so
+     * they are interchangeable. Values are compared by identity: a saved state or activity is never changed after.
      */
     static final class EncodedOnce<V> implements Serde<V> {
+        static final int REMEMBERED = 8;
+
         private final Serializer<V> encoder;
         private final org.apache.kafka.common.serialization.Deserializer<V> decoder;
         private final String topic;
-        private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[2]);
+        /** Per thread: values at even slots, their bytes at the odd slot after, written round robin; the last slot is the next index. */
+        private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[2 * REMEMBERED + 1]);
 
         EncodedOnce(Serde<V> topicSerde, String topic) {
             this.encoder = topicSerde.serializer();
@@ -250,12 +233,16 @@ public final class HandoffTopology {
                 return null;
             }
             Object[] memo = last.get();
-            if (memo[0] == value) {
-                return (byte[]) memo[1];
+            for (int i = 0; i < 2 * REMEMBERED; i += 2) {
+                if (memo[i] == value) {
+                    return (byte[]) memo[i + 1];
+                }
             }
             byte[] bytes = encoder.serialize(topic, value);
-            memo[0] = value;
-            memo[1] = bytes;
+            int next = memo[2 * REMEMBERED] == null ? 0 : (Integer) memo[2 * REMEMBERED];
+            memo[2 * next] = value;
+            memo[2 * next + 1] = bytes;
+            memo[2 * REMEMBERED] = (next + 1) % REMEMBERED;
             return bytes;
         }
 

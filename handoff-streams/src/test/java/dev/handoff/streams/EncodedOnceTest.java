@@ -51,6 +51,25 @@ class EncodedOnceTest {
     }
 
     @Test
+    void theActivitiesOfOneInputAreEachEncodedOnceThoughAllArePutBeforeAnyIsSent() {
+        HandoffTopology.EncodedOnce<String> serde = new HandoffTopology.EncodedOnce<>(topicSerde, "findings.activity");
+        List<String> activities = new ArrayList<>();
+        for (int i = 0; i < HandoffTopology.EncodedOnce.REMEMBERED; i++) {
+            activities.add(new String("a" + i));
+        }
+        List<byte[]> stored = new ArrayList<>();
+        activities.forEach(a -> stored.add(serde.serializer().serialize("changelog", a)));
+        for (int i = 0; i < activities.size(); i++) {
+            assertSame(stored.get(i), serde.serializer().serialize("findings.activity", activities.get(i)));
+        }
+        assertEquals(activities.size(), encodedFor.size());
+
+        serde.serializer().serialize("t", new String("one more")); // pushes out the oldest
+        serde.serializer().serialize("t", activities.get(0));
+        assertEquals(activities.size() + 2, encodedFor.size(), "at most " + HandoffTopology.EncodedOnce.REMEMBERED + " are remembered");
+    }
+
+    @Test
     void eachThreadRemembersItsOwnLastValue() throws InterruptedException {
         HandoffTopology.EncodedOnce<String> serde = new HandoffTopology.EncodedOnce<>(topicSerde, "t");
         String shared = new String("x");

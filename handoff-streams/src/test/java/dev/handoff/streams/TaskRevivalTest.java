@@ -9,7 +9,6 @@ import dev.handoff.schemas.registry.EmbeddedSchemaRegistry;
 import dev.handoff.streams.metrics.CohortMembersRouter;
 import dev.handoff.streams.metrics.GaugeSnapshot;
 import dev.handoff.streams.metrics.MetricsNames;
-import dev.handoff.streams.stages.ActivityHistory;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
 import dev.handoff.streams.stages.StoreNames;
@@ -134,7 +133,7 @@ class TaskRevivalTest {
         serdes.put(StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
         serdes.put(StoreNames.UNROUTED_QUEUE, Serdes.Long());
         serdes.put(StoreNames.DEPENDENTS, Serdes.String());
-        serdes.put(StoreNames.ACTIVITY_LOG, new ActivityHistory.ActivityHistorySerde(topics.valueSerde(Topics.FINDINGS_ACTIVITY)));
+        serdes.put(StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
         serdes.put(StoreNames.OWNER_OPEN, Serdes.String());
         serdes.put(StoreNames.SLA_FIRED, Serdes.Long());
         serdes.put(StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));

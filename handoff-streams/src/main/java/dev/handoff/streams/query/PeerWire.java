@@ -46,7 +46,6 @@ final class PeerWire {
         json.put("state", encode(FindingState.class, view.state()));
         ArrayNode timeline = json.putArray("timeline");
         view.timeline().forEach(a -> timeline.add(encode(FindingActivity.class, a)));
-        json.put("timeline_omitted", view.omitted());
         return json;
     }
 
@@ -58,7 +57,7 @@ final class PeerWire {
         for (JsonNode entry : json.path("timeline")) {
             timeline.add(decode(FindingActivity.class, FindingActivity.getClassSchema(), activitySchema, entry.asText()));
         }
-        return new FindingView(state, timeline, json.path("timeline_omitted").asInt(0));
+        return new FindingView(state, timeline);
     }
 
     /** Merged metric rows, with the writer schemas once for all of them. */

@@ -12,7 +12,6 @@ import dev.handoff.streams.metrics.GaugeSnapshot;
 import dev.handoff.streams.metrics.GaugeStore;
 import dev.handoff.streams.metrics.MetricRows;
 import dev.handoff.streams.metrics.MetricsNames;
-import dev.handoff.streams.stages.ActivityHistory;
 import dev.handoff.streams.stages.StoreNames;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -288,7 +287,7 @@ public final class QueryService {
             }
             ReadOnlyKeyValueStore<String, Long> queue = store(StoreNames.UNROUTED_QUEUE, null);
             ReadOnlyKeyValueStore<String, FindingState> states = store(StoreNames.FINDING_STATE, null);
-            ReadOnlyKeyValueStore<String, ActivityHistory> activity = store(StoreNames.ACTIVITY_LOG, null);
+            ReadOnlyKeyValueStore<String, FindingActivity> activity = store(StoreNames.ACTIVITY_LOG, null);
             List<UnroutedItem> items = new ArrayList<>();
             try (KeyValueIterator<String, Long> it = queue.all()) {
                 it.forEachRemaining(kv -> {
@@ -340,9 +339,13 @@ public final class QueryService {
             if (state == null) {
                 return Optional.<FindingView>empty();
             }
-            ActivityHistory history = this.<ActivityHistory>store(StoreNames.ACTIVITY_LOG, partition).get(findingId);
-            return Optional.of(history == null ? new FindingView(state, List.of(), 0)
-                    : new FindingView(state, history.timeline(), history.omitted()));
+            ReadOnlyKeyValueStore<String, FindingActivity> activity = store(StoreNames.ACTIVITY_LOG, partition);
+            List<FindingActivity> timeline = new ArrayList<>();
+            // Keys are findingId|<13-digit event millis>|eventId, so the scan is already in event-time order.
+            try (KeyValueIterator<String, FindingActivity> it = activity.prefixScan(findingId + "|", KEYS)) {
+                it.forEachRemaining(kv -> timeline.add(kv.value));
+            }
+            return Optional.of(new FindingView(state, timeline));
         });
     }
 
@@ -360,11 +363,11 @@ public final class QueryService {
         return state == null ? lastRecorded : UnroutedCause.NO_ACTIVE_OWNER;
     }
 
-    private static UnroutedCause lastRecordedCause(ReadOnlyKeyValueStore<String, ActivityHistory> activity, String findingId) {
+    private static UnroutedCause lastRecordedCause(ReadOnlyKeyValueStore<String, FindingActivity> activity, String findingId) {
         UnroutedCause last = null;
-        ActivityHistory history = activity.get(findingId);
-        if (history != null) {
-            for (FindingActivity a : history.timeline()) {
+        try (KeyValueIterator<String, FindingActivity> it = activity.prefixScan(findingId + "|", KEYS)) {
+            while (it.hasNext()) {
+                FindingActivity a = it.next().value;
                 if (a.getKind() == ActivityKind.UNROUTED && a.getAttributes().get("cause") != null) {
                     try {
                         last = UnroutedCause.valueOf(a.getAttributes().get("cause"));

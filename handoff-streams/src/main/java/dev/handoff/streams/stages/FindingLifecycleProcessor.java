@@ -142,9 +142,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private KeyValueStore<String, FindingState> states;
     private KeyValueStore<String, Long> unrouted;
     private KeyValueStore<String, String> dependents;
-    private KeyValueStore<String, ActivityHistory> activityLog;
-    private org.apache.kafka.common.serialization.Serializer<FindingActivity> activitySerializer;
-    private String activityTopic;
+    private KeyValueStore<String, FindingActivity> activityLog;
     private KeyValueStore<String, String> ownerOpen;
     private KeyValueStore<String, Asset> assets;
     private KeyValueStore<String, Owner> owners;
@@ -198,8 +196,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         reportedDeserializer = topics.valueSerde(Topics.FINDINGS_REPORTED).deserializer();
         commandDeserializer = topics.valueSerde(Topics.FINDINGS_COMMANDS).deserializer();
         receiptDeserializer = topics.valueSerde(Topics.NOTIFICATIONS_RECEIPTS).deserializer();
-        activitySerializer = topics.valueSerde(Topics.FINDINGS_ACTIVITY).serializer();
-        activityTopic = topics.name(Topics.FINDINGS_ACTIVITY);
         for (ReferenceKind kind : ReferenceKind.values()) {
             referenceDeserializers.put(kind, topics.valueSerde(kind.topic()).deserializer());
         }
@@ -453,7 +449,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                             .setAttributes(Map.of("sla", t.sla().name(), "level", t.level().name(),
                                     "deadline", t.deadline().toString(), "reminder", Integer.toString(t.reminder()))));
             out.emit(TO_BREACH, t.findingId(), alert);
-            recordActivities(t.findingId(), out);
+            recordActivities(out);
             out.flushWithoutState(context);
             timers.nextReminder(t).ifPresent(timers::add);
         }
@@ -1191,18 +1187,23 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         indexOwner(before, state);
         reschedule(state);
         advanceStreamTime(cause.eventTime());
-        recordActivities(state.getFindingId(), out);
+        recordActivities(out);
         out.flush(context, state);
     }
 
-    /** Appends the activities of {@code out}, encoded once for the store and the topic alike, to the finding's history. */
-    private void recordActivities(String findingId, Emits out) {
-        List<byte[]> encoded = out.encodedActivities();
-        if (encoded.isEmpty()) {
-            return;
+    /**
+     * Writes the activities of {@code out} to the activity log, one key per activity: a blind put, no read. The store's
+     * serde and the {@code findings.activity} sink share one encoding of each (decision 0012).
+     */
+    private void recordActivities(Emits out) {
+        for (FindingActivity a : out.activities) {
+            activityLog.put(activityKey(a), a);
         }
-        ActivityHistory history = activityLog.get(findingId);
-        activityLog.put(findingId, (history == null ? ActivityHistory.empty() : history).append(encoded, ActivityHistory.MAX_BYTES));
+    }
+
+    /** Sorts a finding's activities by event time, then id, under one prefix. */
+    public static String activityKey(FindingActivity a) {
+        return a.getFindingId() + "|" + SortableMillis.of(a.getEventTime().toEpochMilli()) + "|" + a.getEventId();
     }
 
     /** An owner stops holding a delivered notification once it is acknowledged, closed or routed to someone else. */
@@ -1329,7 +1330,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         private final String findingId;
         private final Cause cause;
         private final List<FindingActivity> activities = new ArrayList<>();
-        private List<byte[]> encoded;
         private final List<KeyValue<String, KeyValue<String, SpecificRecord>>> others = new ArrayList<>();
         private int seq;
 
@@ -1367,27 +1367,13 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             others.add(KeyValue.pair(child, KeyValue.pair(key, value)));
         }
 
-        /**
-         * The activities in the topic's wire format, encoded once: the same bytes go to the activity log and, through
-         * the sink's pass-through serializer, to {@code findings.activity}.
-         */
-        List<byte[]> encodedActivities() {
-            if (encoded == null || encoded.size() != activities.size()) {
-                encoded = new ArrayList<>(activities.size());
-                for (FindingActivity a : activities) {
-                    encoded.add(activitySerializer.serialize(activityTopic, a));
-                }
-            }
-            return encoded;
-        }
-
         boolean isEmpty() {
             return activities.isEmpty() && others.isEmpty();
         }
 
         void flushWithoutState(ProcessorContext<String, Object> ctx) {
             long ts = cause.eventTime().toEpochMilli();
-            for (byte[] a : encodedActivities()) {
+            for (FindingActivity a : activities) {
                 ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
@@ -1397,7 +1383,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
         void flush(ProcessorContext<String, Object> ctx, FindingState state) {
             long ts = cause.eventTime().toEpochMilli();
-            for (byte[] a : encodedActivities()) {
+            for (FindingActivity a : activities) {
                 ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
             }
             ctx.forward(new Record<String, Object>(findingId, state, ts), TO_STATE);

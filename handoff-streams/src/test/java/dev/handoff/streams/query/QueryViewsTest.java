@@ -39,20 +39,6 @@ class QueryViewsTest {
     }
 
     @Test
-    void aTimelineThatLeavesOutItsOldestActivitiesSaysSoAndWhereTheyAre() {
-        FindingView view = new FindingView(state("api"), List.of(activity(T0, ActivityKind.DUPLICATE_CAPTURE, Map.of())), 212);
-        JsonNode json = view.toJson();
-        assertEquals(212, json.get("timeline_omitted").asInt());
-        assertTrue(json.get("timeline_note").asText().contains("findings.activity"), json.toString());
-
-        FindingView received = PeerWire.decode(Json.read(Json.write(PeerWire.encode(view))));
-        assertEquals(212, received.omitted(), "the count crosses between instances");
-
-        JsonNode whole = new FindingView(state("api"), List.of(activity(T0, ActivityKind.CAPTURED, Map.of()))).toJson();
-        assertTrue(whole.get("timeline_omitted") == null && whole.get("timeline_note") == null, whole.toString());
-    }
-
-    @Test
     void findingViewJsonHasStateAndTimeline() {
         FindingView view = new FindingView(state(null), List.of(activity(T0, ActivityKind.CAPTURED, Map.of())));
         JsonNode json = view.toJson();
