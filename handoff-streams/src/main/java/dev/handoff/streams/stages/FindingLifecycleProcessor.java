@@ -1,6 +1,5 @@
 package dev.handoff.streams.stages;
 
-import dev.handoff.streams.SortableMillis;
 import dev.handoff.avro.ActivityKind;
 import dev.handoff.avro.Actor;
 import dev.handoff.avro.AlertLevel;
@@ -38,6 +37,7 @@ import dev.handoff.avro.UnroutedThreshold;
 import dev.handoff.avro.VulnerabilityId;
 import dev.handoff.schemas.LifecycleCommands;
 import dev.handoff.schemas.Topics;
+import dev.handoff.streams.SortableMillis;
 import dev.handoff.streams.enrich.SeverityBands;
 import dev.handoff.streams.noise.OwnerLoad;
 import dev.handoff.streams.enrich.SeverityNormaliser;

@@ -1,9 +1,9 @@
 package dev.handoff.streams.stages;
 
-import dev.handoff.streams.SortableMillis;
 import dev.handoff.avro.AlertLevel;
 import dev.handoff.avro.FindingState;
 import dev.handoff.avro.SlaKind;
+import dev.handoff.streams.SortableMillis;
 import dev.handoff.streams.sla.ReminderSchedule;
 import org.apache.kafka.streams.state.KeyValueStore;
 
