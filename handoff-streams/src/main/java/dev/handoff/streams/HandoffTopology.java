@@ -1,5 +1,7 @@
 package dev.handoff.streams;
 
+import dev.handoff.avro.FindingActivity;
+import dev.handoff.avro.FindingState;
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
 import dev.handoff.streams.metrics.CohortMembersRouter;
@@ -10,8 +12,6 @@ import dev.handoff.streams.metrics.MetricsSettings;
 import dev.handoff.streams.noise.OwnerLoadProcessor;
 import dev.handoff.streams.reference.ReferenceFanout;
 import dev.handoff.streams.reference.ReferenceKind;
-import dev.handoff.avro.FindingState;
-import dev.handoff.avro.FindingActivity;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
 import dev.handoff.streams.stages.StoreNames;
@@ -135,12 +135,12 @@ public final class HandoffTopology {
         t.addSink(OwnerLoadProcessor.TO_NOISE_FLAGS, noiseFlags, new StringSerializer(), new StringSerializer(), "owner-load");
 
         // A saved state is encoded once, for its store and findings.state alike (decision 0012).
-        EncodedOnce<FindingState> states = new EncodedOnce<>(topics.valueSerde(Topics.FINDINGS_STATE), topics.name(Topics.FINDINGS_STATE));
+        EncodedOnce<FindingState> states = EncodedOnce.of(topics, Topics.FINDINGS_STATE);
         addStore(t, StoreNames.FINDING_STATE, states);
         addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
         // Each activity is encoded once, for its store entry and findings.activity alike (decision 0012).
-        EncodedOnce<FindingActivity> activities = new EncodedOnce<>(topics.valueSerde(Topics.FINDINGS_ACTIVITY), topics.name(Topics.FINDINGS_ACTIVITY));
+        EncodedOnce<FindingActivity> activities = EncodedOnce.of(topics, Topics.FINDINGS_ACTIVITY);
         addStore(t, StoreNames.ACTIVITY_LOG, activities);
         addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
         addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
@@ -219,8 +219,7 @@ public final class HandoffTopology {
         private final Serializer<V> encoder;
         private final org.apache.kafka.common.serialization.Deserializer<V> decoder;
         private final String topic;
-        /** Per thread: values at even slots, their bytes at the odd slot after, written round robin; the last slot is the next index. */
-        private final ThreadLocal<Object[]> last = ThreadLocal.withInitial(() -> new Object[2 * REMEMBERED + 1]);
+        private final ThreadLocal<Memo> memo = ThreadLocal.withInitial(Memo::new);
 
         EncodedOnce(Serde<V> topicSerde, String topic) {
             this.encoder = topicSerde.serializer();
@@ -228,22 +227,32 @@ public final class HandoffTopology {
             this.topic = topic;
         }
 
+        static <V extends SpecificRecord> EncodedOnce<V> of(Topics topics, TopicDef<V> topic) {
+            return new EncodedOnce<>(topics.valueSerde(topic), topics.name(topic));
+        }
+
         byte[] encode(V value) {
             if (value == null) {
                 return null;
             }
-            Object[] memo = last.get();
-            for (int i = 0; i < 2 * REMEMBERED; i += 2) {
-                if (memo[i] == value) {
-                    return (byte[]) memo[i + 1];
+            Memo m = memo.get();
+            for (int i = 0; i < REMEMBERED; i++) {
+                if (m.values[i] == value) {
+                    return m.bytes[i];
                 }
             }
             byte[] bytes = encoder.serialize(topic, value);
-            int next = memo[2 * REMEMBERED] == null ? 0 : (Integer) memo[2 * REMEMBERED];
-            memo[2 * next] = value;
-            memo[2 * next + 1] = bytes;
-            memo[2 * REMEMBERED] = (next + 1) % REMEMBERED;
+            m.values[m.next] = value;
+            m.bytes[m.next] = bytes;
+            m.next = (m.next + 1) % REMEMBERED;
             return bytes;
+        }
+
+        /** One thread's last values and their bytes, replaced round robin. */
+        private static final class Memo {
+            final Object[] values = new Object[REMEMBERED];
+            final byte[][] bytes = new byte[REMEMBERED][];
+            int next;
         }
 
         @Override

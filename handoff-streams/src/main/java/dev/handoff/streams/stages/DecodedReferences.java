@@ -8,8 +8,8 @@ import java.util.Map;
 /**
  * Reference records (assets, owners, teams, KEV entries) as decoded objects, read through from their store: enrichment
  * and routing read the same few thousand records on nearly every save, and each store read decoded one again. The
- * lifecycle processor is the only writer of these stores and {@link #forget forgets} a record whenever it writes it;
- * a new instance is made at every {@code init}, so a revived task's rolled-back stores are read afresh.
+ * lifecycle processor writes these stores only through {@link #write}, which keeps the two in step; a new instance is
+ * made at every {@code init}, so a revived task's rolled-back stores are read afresh.
  *
  * <p>Bounded: past {@link #MAX_ENTRIES} records it starts over empty rather than holding a whole large register.
  */
@@ -39,8 +39,13 @@ final class DecodedReferences<V> {
         return value == ABSENT ? null : (V) value;
     }
 
-    /** To be called whenever the store's record for {@code id} is written or deleted. */
-    void forget(String id) {
+    /** Writes {@code value} to the store, or deletes the record when it is null, and forgets what was read of it. */
+    void write(String id, V value) {
+        if (value == null) {
+            store.delete(id);
+        } else {
+            store.put(id, value);
+        }
         decoded.remove(id);
     }
 }

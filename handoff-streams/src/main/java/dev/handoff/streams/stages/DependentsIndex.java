@@ -47,9 +47,4 @@ final class DependentsIndex {
         Set<String> findings = findingsByKey.get(referenceKey);
         return findings == null ? new TreeSet<>() : new TreeSet<>(findings);
     }
-
-    /** How many reference keys have at least one dependent. */
-    int keys() {
-        return findingsByKey.size();
-    }
 }

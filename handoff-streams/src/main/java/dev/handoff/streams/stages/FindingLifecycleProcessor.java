@@ -69,7 +69,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The per-finding stage state machine (DESIGN.md sections 3 and 4): captures, lifecycle commands,
@@ -1013,33 +1012,29 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         advanceStreamTime(at);
         switch (kind) {
             case ASSET -> {
-                putOrDelete(assets, id, (Asset) value);
-                assetRecords.forget(id);
+                assetRecords.write(id, (Asset) value);
                 if (value == null) {
                     aliases.remove(id);
                 } else {
                     aliases.put((Asset) value);
                 }
-                Set<String> affected = new TreeSet<>(dependentsOf(kind.fanoutKey(id)));
+                Set<String> affected = dependentsOf(kind.fanoutKey(id)); // a copy, sorted
                 try (KeyValueIterator<String, Long> queue = unrouted.all()) {
                     queue.forEachRemaining(kv -> affected.add(kv.key));
                 }
                 reevaluate(affected, cause, true);
             }
             case OWNER -> {
-                putOrDelete(owners, id, (Owner) value);
-                ownerRecords.forget(id);
+                ownerRecords.write(id, (Owner) value);
                 reevaluate(dependentsOf(kind.fanoutKey(id)), cause, false);
             }
             case TEAM -> {
-                putOrDelete(teams, id, (Team) value);
-                teamRecords.forget(id);
+                teamRecords.write(id, (Team) value);
                 clockByTeam.clear();
                 reevaluate(dependentsOf(kind.fanoutKey(id)), cause, false);
             }
             case KEV -> {
-                putOrDelete(kev, id, (KevEntry) value);
-                kevRecords.forget(id);
+                kevRecords.write(id, (KevEntry) value);
                 reevaluate(dependentsOf(kind.fanoutKey(id)), cause, true);
             }
             case SLA_POLICY -> {

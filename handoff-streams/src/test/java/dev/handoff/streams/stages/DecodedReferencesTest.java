@@ -24,24 +24,28 @@ class DecodedReferencesTest {
     }
 
     @Test
-    void aRecordIsReadOnceUntilItIsForgotten() {
+    void aRecordIsReadOnceUntilItIsWrittenThroughIt() {
         store.put("u-ana", "active");
         assertEquals("active", references.get("u-ana"));
 
         store.put("u-ana", "left"); // written behind its back: still the record it read
         assertEquals("active", references.get("u-ana"), "read through once, then from memory");
 
-        references.forget("u-ana"); // what the processor does whenever it writes the store
-        assertEquals("left", references.get("u-ana"));
+        references.write("u-ana", "returned"); // how the processor writes the store
+        assertEquals("returned", references.get("u-ana"));
+        assertEquals("returned", store.get("u-ana"));
+        references.write("u-ana", null);
+        assertNull(references.get("u-ana"));
+        assertNull(store.get("u-ana"), "a null record is a deletion");
     }
 
     @Test
-    void anAbsentRecordIsRememberedAsAbsentUntilForgotten() {
+    void anAbsentRecordIsRememberedAsAbsentUntilWritten() {
         assertNull(references.get("u-new"));
         store.put("u-new", "active");
         assertNull(references.get("u-new"));
-        references.forget("u-new");
-        assertEquals("active", references.get("u-new"));
+        references.write("u-new", "joined");
+        assertEquals("joined", references.get("u-new"));
     }
 
     @Test
