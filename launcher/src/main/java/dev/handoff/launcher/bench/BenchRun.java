@@ -190,10 +190,13 @@ public final class BenchRun {
                 long[] halfway = {0, 0};
                 long compiled;
                 long ended;
+                ThreadCpu.Snapshot cpuBefore;
+                ThreadCpu.Snapshot cpuAfter;
                 try (HeapSampler heap = new HeapSampler()) {
                     long[] lastPrint = {System.nanoTime(), 0};
                     long resumed = System.nanoTime();
                     long compiledBefore = compileMillis();
+                    cpuBefore = ThreadCpu.take();
                     processed = handoff.process(summary.events(), committed -> {
                         if (halfway[0] == 0 && committed * 2 >= summary.events()) {
                             halfway[0] = System.nanoTime();
@@ -211,6 +214,7 @@ public final class BenchRun {
                     peakOld = heap.peakOldAfterGc();
                     compiled = compileMillis() - compiledBefore;
                     ended = System.nanoTime();
+                    cpuAfter = ThreadCpu.take();
                 }
                 out.printf("handoff:   %s events in %.1f s: %s events/s (full topology, every input and internal topic consumed)%n",
                         Formatting.count(processed.records()), seconds(processed.elapsed()), Formatting.rate(processed.perSecond()));
@@ -219,6 +223,14 @@ public final class BenchRun {
                     out.printf("           second half: %s events/s (from %s events on); JIT compiler busy %.0f s of the %.0f s (one thread's time)%n",
                             Formatting.rate((processed.records() - halfway[1]) / ((ended - halfway[0]) / 1e9)), Formatting.count(halfway[1]),
                             compiled / 1000.0, seconds(processed.elapsed()));
+                }
+                if (ThreadCpu.supported()) {
+                    out.printf("cpu:       %s%n", ThreadCpu.between(cpuBefore, cpuAfter).format(processed.records(), seconds(processed.elapsed())));
+                    if (System.getenv("HANDOFF_BENCH_THREADS") != null) {
+                        // For checking the grouping: the threads counted in the rest that spent most.
+                        ThreadCpu.largestUngrouped(cpuBefore, cpuAfter, 12).forEach(e -> out.printf("           in the rest: %s %.1f s%n",
+                                e.getKey(), e.getValue() / 1e9));
+                    }
                 }
                 Writes writes = writes(admin, summary.events());
                 out.printf("writes:    per input event %.1f records (offsets, transaction markers included): %.1f to Handoff's topics, %.1f to its internal"
