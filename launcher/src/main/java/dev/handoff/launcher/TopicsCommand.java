@@ -190,7 +190,10 @@ public final class TopicsCommand implements Runnable {
 
         private static String cleanup(NewTopic t) {
             String policy = t.configs() == null ? null : t.configs().get("cleanup.policy");
-            return policy == null ? "" : ", " + policy;
+            if (policy == null) {
+                return "";
+            }
+            return ", " + policy + ("-1".equals(t.configs().get("retention.ms")) ? ", kept without time limit" : "");
         }
     }
 }

@@ -3,8 +3,10 @@ package dev.handoff.launcher;
 import dev.handoff.local.LocalKafka;
 import dev.handoff.schemas.Topics;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code ./handoff topics create}, the compose file's one-shot step, against a real broker. */
@@ -44,6 +47,7 @@ class TopicsCommandIT {
         assertTrue(first.out.contains("topics:  " + expected + " ready with prefix 'tc-it.'"), first.text());
         assertTrue(first.out.contains("created  tc-it.findings.reported (partitions 3, delete)"), first.text());
         assertTrue(first.out.contains("created  tc-it.owners (partitions 1, compact)"), first.text());
+        assertTrue(first.out.contains("created  tc-it.findings.activity (partitions 3, delete, kept without time limit)"), first.text());
         assertTrue(first.out.contains("created  tc-it.streams.reference-fanout (partitions 3)"), first.text());
 
         try (Admin admin = Admin.create(kafka.clientProperties())) {
@@ -52,6 +56,12 @@ class TopicsCommandIT {
             assertEquals(3, d.get("tc-it.findings.commands").partitions().size());
             assertEquals(1, d.get("tc-it.kev").partitions().size());
             assertEquals(3, d.get("tc-it.streams.cohort-members").partitions().size());
+            // The audit record is kept; an input topic takes the cluster's retention.
+            ConfigResource activity = new ConfigResource(ConfigResource.Type.TOPIC, "tc-it.findings.activity");
+            ConfigResource reported = new ConfigResource(ConfigResource.Type.TOPIC, "tc-it.findings.reported");
+            Map<ConfigResource, Config> configs = admin.describeConfigs(List.of(activity, reported)).all().get();
+            assertEquals("-1", configs.get(activity).get("retention.ms").value());
+            assertNotEquals("-1", configs.get(reported).get("retention.ms").value());
         }
 
         Run again = run("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--topic-prefix", "tc-it.",

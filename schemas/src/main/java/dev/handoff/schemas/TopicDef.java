@@ -25,13 +25,23 @@ public final class TopicDef<V extends SpecificRecord> {
     private final Class<V> valueType;
     private final Keying keying;
     private final boolean compacted;
+    private final boolean keptForever;
     private final String description;
 
     TopicDef(String suffix, Class<V> valueType, Keying keying, boolean compacted, String description) {
+        this(suffix, valueType, keying, compacted, false, description);
+    }
+
+    /** @param keptForever a delete-policy topic created without a time limit ({@code retention.ms=-1}): an audit record */
+    TopicDef(String suffix, Class<V> valueType, Keying keying, boolean compacted, boolean keptForever, String description) {
+        if (compacted && keptForever) {
+            throw new IllegalArgumentException(suffix + ": a compacted topic keeps its latest records anyway");
+        }
         this.suffix = Objects.requireNonNull(suffix);
         this.valueType = Objects.requireNonNull(valueType);
         this.keying = Objects.requireNonNull(keying);
         this.compacted = compacted;
+        this.keptForever = keptForever;
         this.description = Objects.requireNonNull(description);
     }
 
@@ -51,15 +61,24 @@ public final class TopicDef<V extends SpecificRecord> {
         return compacted;
     }
 
+    /** Whether the topic is created without a time limit on its records. */
+    public boolean keptForever() {
+        return keptForever;
+    }
+
     public String description() {
         return description;
     }
 
-    /** Topic-level configs to create the topic with. */
+    /**
+     * Topic-level configs to create the topic with. A delete-policy topic otherwise takes the cluster's
+     * {@code log.retention.*} (seven days by default).
+     */
     public Map<String, String> configs() {
-        return compacted
-                ? Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0")
-                : Map.of("cleanup.policy", "delete");
+        if (compacted) {
+            return Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0");
+        }
+        return keptForever ? Map.of("cleanup.policy", "delete", "retention.ms", "-1") : Map.of("cleanup.policy", "delete");
     }
 
     @Override

@@ -54,7 +54,7 @@ public final class Topics {
     public static final TopicDef<SlaPolicy> SLA_POLICY = new TopicDef<>("sla-policy",
             SlaPolicy.class, Keying.REFERENCE, true, "SLA policies and business calendars, keyed by policy id");
     public static final TopicDef<FindingActivity> FINDINGS_ACTIVITY = new TopicDef<>("findings.activity",
-            FindingActivity.class, Keying.FINDING, false, "append-only activity log, the audit record");
+            FindingActivity.class, Keying.FINDING, false, true, "append-only activity log, the audit record, kept without time limit");
     public static final TopicDef<FindingState> FINDINGS_STATE = new TopicDef<>("findings.state",
             FindingState.class, Keying.FINDING, true, "current state of each finding, for BI");
     public static final TopicDef<OwnerNotification> NOTIFY_REQUESTS = new TopicDef<>("notify.requests",
