@@ -47,14 +47,16 @@ final class ThreadCpu {
     /** CPU nanoseconds of a phase per group, in the order of {@link #groups}. */
     record Breakdown(long processNanos, Map<String, Long> byGroup) {
 
+        /** One line; {@code wallSeconds} of 0 or less leaves out how many cores were busy. */
         String format(long events, double wallSeconds) {
             StringBuilder s = new StringBuilder();
             for (Map.Entry<String, Long> e : byGroup.entrySet()) {
                 s.append(s.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
                         .append(String.format(Locale.ROOT, "%.0f (%.0f %%)", e.getValue() / 1e3 / events, 100.0 * e.getValue() / Math.max(1, processNanos)));
             }
-            return String.format(Locale.ROOT, "µs of CPU per event: %s; the process %.0f µs per event, %.1f cores busy on average", s,
-                    processNanos / 1e3 / events, processNanos / 1e9 / Math.max(1e-9, wallSeconds));
+            String perEvent = String.format(Locale.ROOT, "µs of CPU per event: %s; the process %.0f µs per event", s, processNanos / 1e3 / events);
+            return wallSeconds <= 0 ? perEvent
+                    : perEvent + String.format(Locale.ROOT, ", %.1f cores busy on average", processNanos / 1e9 / wallSeconds);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +64,8 @@ class ThreadCpuTest {
         assertTrue(b.processNanos() >= stream, "the process spent at least what one of its threads did");
         String line = b.format(1000, 1.0);
         assertTrue(line.startsWith("µs of CPU per event: stream threads "), line);
+        assertTrue(line.endsWith("cores busy on average"), line);
+        assertFalse(b.format(1000, 0).contains("cores busy"), "no wall time, no cores");
     }
 
     /** A thread that spins until it has used 50 ms of CPU itself (however long that takes), then waits for release. */
