@@ -36,6 +36,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -137,10 +138,11 @@ final class Anchors {
 
     /**
      * Runs the plain EOS-v2 windowed count over the input topics from the beginning, timed from RUNNING until its
-     * committed offsets reach the end of every input partition.
+     * committed offsets reach the end of every input partition. {@code cpu} receives what each part of the JVM spent over
+     * that same phase, read while the anchor's threads are still alive.
      */
     static Timing eosCount(String bootstrap, Admin admin, String prefix, int partitions, long expected, Path stateDir,
-                           Duration span, Map<String, String> common, LongConsumer progress) {
+                           Duration span, Map<String, String> common, LongConsumer progress, Consumer<ThreadCpu.Breakdown> cpu) {
         String appId = prefix + "anchor-count";
         String output = prefix + "anchor.counts";
         StreamsBuilder b = new StreamsBuilder();
@@ -176,9 +178,11 @@ final class Anchors {
                 throw new IllegalStateException("the EOS count anchor did not reach RUNNING within 120 s");
             }
             long started = System.nanoTime();
+            ThreadCpu.Snapshot cpuBefore = ThreadCpu.take();
             GroupLag lag = new GroupLag(admin, appId, EventLog.TOPICS.stream().map(t -> prefix + t).toList(), partitions, Map.of());
             lag.await(Duration.ofMillis(250), Duration.ofSeconds(300), p -> progress.accept(p.committed()));
             Duration took = Duration.ofNanos(System.nanoTime() - started);
+            cpu.accept(ThreadCpu.between(cpuBefore, ThreadCpu.take()));
             streams.close(Duration.ofSeconds(30));
             return new Timing(expected, took);
         } catch (InterruptedException e) {

@@ -176,15 +176,14 @@ public final class BenchRun {
                     Map<String, String> common = Map.of("num.stream.threads", Integer.toString(o.threads()),
                             "commit.interval.ms", HandoffRun.settings(settings).get("commit.interval.ms"),
                             TRANSACTION_TIMEOUT, settings.get(TRANSACTION_TIMEOUT));
-                    ThreadCpu.Snapshot eosCpu = ThreadCpu.take();
+                    ThreadCpu.Breakdown[] eosCpu = new ThreadCpu.Breakdown[1];
                     eos = Anchors.eosCount(kafka.bootstrapServers(), admin, PREFIX, o.partitions(), summary.events(),
-                            Files.createDirectories(work.resolve("anchor-state")), Duration.ofDays(o.days()), common, n -> { });
-                    ThreadCpu.Snapshot eosCpuAfter = ThreadCpu.take();
+                            Files.createDirectories(work.resolve("anchor-state")), Duration.ofDays(o.days()), common, n -> { },
+                            b -> eosCpu[0] = b);
                     out.printf("eos-count: %s events in %.1f s: %s events/s (plain Kafka Streams, exactly_once_v2, groupByKey, windowedBy 1 h, count, %s)%n",
                             Formatting.count(eos.records()), seconds(eos.elapsed()), Formatting.rate(eos.perSecond()), common);
                     if (ThreadCpu.supported()) {
-                        out.printf("           %s (its start-up and shutdown included)%n",
-                                ThreadCpu.between(eosCpu, eosCpuAfter).format(eos.records(), 0));
+                        out.printf("           %s%n", eosCpu[0].format(eos.records(), seconds(eos.elapsed())));
                     }
                 }
 
