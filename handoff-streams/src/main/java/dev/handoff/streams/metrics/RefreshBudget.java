@@ -22,6 +22,14 @@ final class RefreshBudget {
     }
 
     void ran(long startedAt, long tookMs) {
-        notBefore = startedAt + (long) Math.ceil(Math.max(0, tookMs) / share);
+        ran(startedAt, tookMs, share);
+    }
+
+    /** As {@link #ran(long, long)}, for a run allowed another share of the time (catching up with nothing else to do). */
+    void ran(long startedAt, long tookMs, double runShare) {
+        if (!(runShare > 0 && runShare <= 1)) {
+            throw new IllegalArgumentException("share must be in (0, 1], was " + runShare);
+        }
+        notBefore = startedAt + (long) Math.ceil(Math.max(0, tookMs) / runShare);
     }
 }

@@ -19,6 +19,15 @@ class RefreshBudgetTest {
     }
 
     @Test
+    void aRunWithALargerShareHoldsOffTheNextForLess() {
+        RefreshBudget budget = new RefreshBudget(0.2);
+        budget.ran(10_000, 100, 0.5); // 100 ms at 50 %: the next 200 ms after it started, not 500
+        assertFalse(budget.allows(10_199));
+        assertTrue(budget.allows(10_200));
+        assertThrows(IllegalArgumentException.class, () -> budget.ran(0, 1, 0));
+    }
+
+    @Test
     void fastRunsAreNeverHeldOff() {
         RefreshBudget budget = new RefreshBudget(0.2);
         for (long t = 0; t < 100_000; t += 10_000) {

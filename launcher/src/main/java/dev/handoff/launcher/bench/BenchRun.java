@@ -248,9 +248,9 @@ public final class BenchRun {
                 // ---------------------------------------------------------------- results
                 Duration refresh = Duration.parse(HandoffRun.settings(settings).get(StreamsSettings.METRICS_REFRESH_INTERVAL));
                 List<JsonNode> rows = handoff.finalRows(refresh);
-                out.printf("metrics:   the last row was written %.0f s after the backlog was consumed (the refresh catches up over"
-                        + " several runs: %s cohorts and a fifth of the task's time per run)%n", seconds(handoff.metricsCatchUp()),
-                        CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH);
+                out.printf("metrics:   the last row was written %.0f s after the backlog was consumed (the refresh catches up in"
+                        + " batches of %s cohorts once no member has come for %d s)%n", seconds(handoff.metricsCatchUp()),
+                        CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH, CohortMetricsProcessor.QUIET_AFTER.toSeconds());
                 JsonNode gauges = handoff.gauges();
                 List<HandoffRun.StoreSize> stores = handoff.storeSizes();
                 long live = stores.stream().mapToLong(HandoffRun.StoreSize::bytes).sum();
