@@ -14,10 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * Where the CPU of a phase went, by thread: the streams service's stream threads (and state updater), their producers'
- * network threads, the
- * in-process broker, and the rest of the JVM (the JIT compiler, the garbage collector and the bench's own clients,
- * as the process's CPU time less that of the threads named). CPU time does not depend on how busy the rest of the
- * machine is the way wall-clock rates do, so two runs compare more closely on it.
+ * network threads, the in-process broker, and the rest of the JVM (the JIT compiler, the garbage collector and the
+ * bench's own clients: the process's CPU time less that of the threads named). It says which part of the JVM a run
+ * spends its time in; the totals drift with the machine as wall-clock rates do, so compare runs made back to back.
  *
  * <p>Threads that end during the phase are counted in the rest, as the process time includes them.
  */
@@ -44,7 +43,7 @@ final class ThreadCpu {
     record Snapshot(long processNanos, Map<Long, Long> threadNanos, Map<Long, String> names) {
     }
 
-    /** CPU nanoseconds of a phase per group, in the order of {@link #groups}. */
+    /** CPU nanoseconds of a phase per group: stream threads, their producers' network threads, broker, then the rest. */
     record Breakdown(long processNanos, Map<String, Long> byGroup) {
 
         /** One line; {@code wallSeconds} of 0 or less leaves out how many cores were busy. */
