@@ -11,10 +11,7 @@ final class RefreshBudget {
     private long notBefore = Long.MIN_VALUE;
 
     RefreshBudget(double share) {
-        if (!(share > 0 && share <= 1)) {
-            throw new IllegalArgumentException("share must be in (0, 1], was " + share);
-        }
-        this.share = share;
+        this.share = checked(share);
     }
 
     boolean allows(long now) {
@@ -27,9 +24,13 @@ final class RefreshBudget {
 
     /** As {@link #ran(long, long)}, for a run allowed another share of the time (catching up with nothing else to do). */
     void ran(long startedAt, long tookMs, double runShare) {
-        if (!(runShare > 0 && runShare <= 1)) {
-            throw new IllegalArgumentException("share must be in (0, 1], was " + runShare);
+        notBefore = startedAt + (long) Math.ceil(Math.max(0, tookMs) / checked(runShare));
+    }
+
+    private static double checked(double share) {
+        if (!(share > 0 && share <= 1)) {
+            throw new IllegalArgumentException("share must be in (0, 1], was " + share);
         }
-        notBefore = startedAt + (long) Math.ceil(Math.max(0, tookMs) / runShare);
+        return share;
     }
 }

@@ -97,7 +97,7 @@ final class ThreadCpu {
             if (group == null) {
                 continue;
             }
-            long spent = Math.max(0, t.getValue() - before.threadNanos().getOrDefault(t.getKey(), 0L));
+            long spent = spent(before, t.getKey(), t.getValue());
             byGroup.merge(group, spent, Long::sum);
             named += spent;
         }
@@ -131,12 +131,17 @@ final class ThreadCpu {
         after.threadNanos().forEach((id, nanos) -> {
             String name = after.names().get(id);
             if (group(name) == null) {
-                byName.merge(name.replaceAll("\\d+", "N"), Math.max(0, nanos - before.threadNanos().getOrDefault(id, 0L)), Long::sum);
+                byName.merge(name.replaceAll("\\d+", "N"), spent(before, id, nanos), Long::sum);
             }
         });
         List<Map.Entry<String, Long>> sorted = new ArrayList<>(byName.entrySet());
         sorted.sort(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()));
         return sorted.subList(0, Math.min(n, sorted.size()));
+    }
+
+    /** What a thread spent since {@code before}; a thread born in between counts from zero. */
+    private static long spent(Snapshot before, long threadId, long nanosNow) {
+        return Math.max(0, nanosNow - before.threadNanos().getOrDefault(threadId, 0L));
     }
 
     private static long processNanos() {
