@@ -73,7 +73,7 @@ public final class HandoffStreamsApp implements AutoCloseable {
 
     /**
      * Its own topics must have exactly as many partitions as the findings topics they are co-partitioned with, and the
-     * cohort-members topic must be compacted (it is a store's changelog, decision 0010). A topic created by an earlier
+     * cohort-partials topic must be compacted (it is a store's changelog, decision 0010). A topic created by an earlier
      * build, which did not compact it, is switched to compaction here.
      */
     private void declareInternalTopics() {

@@ -4,8 +4,8 @@ import dev.handoff.avro.FindingActivity;
 import dev.handoff.avro.FindingState;
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
-import dev.handoff.streams.metrics.CohortMembersRouter;
 import dev.handoff.streams.metrics.CohortMessage;
+import dev.handoff.streams.metrics.CohortPartials;
 import dev.handoff.streams.metrics.CohortMetricsProcessor;
 import dev.handoff.streams.metrics.MetricsNames;
 import dev.handoff.streams.metrics.MetricsSettings;
@@ -52,10 +52,10 @@ public final class HandoffTopology {
 
     /**
      * Stores whose writes the record cache cannot merge (decision 0011): every activity has its own key, written once;
-     * a cohort member is rewritten when its facts change, rarely within one commit. Caching them only added entries to
-     * the cache's sorted maps, whose lookups were the largest single cost of the stream threads.
+     * a finding's member facts are rewritten when they change, rarely within one commit. Caching them only added entries
+     * to the cache's sorted maps, whose lookups were the largest single cost of the stream threads.
      */
-    static final Set<String> UNCACHED = Set.of(StoreNames.ACTIVITY_LOG, MetricsNames.MEMBERS_STORE);
+    static final Set<String> UNCACHED = Set.of(StoreNames.ACTIVITY_LOG, MetricsNames.DAY_MEMBERS_STORE);
 
     private HandoffTopology() {
     }
@@ -67,12 +67,12 @@ public final class HandoffTopology {
     /** The topics handoff-streams declares itself, each with the findings' partition count. */
     public static List<String> internalTopics(Topics topics) {
         return List.of(fanoutTopic(topics), topics.prefix() + OWNER_LOAD_TOPIC_SUFFIX, topics.prefix() + NOISE_FLAGS_TOPIC_SUFFIX,
-                cohortMembersTopic(topics));
+                cohortPartialsTopic(topics));
     }
 
     /**
      * The internal topics as they must be created: each with {@code partitions} (the findings' count), and the
-     * cohort-members topic compacted, since it is the members store's changelog (decision 0010).
+     * cohort-partials topic compacted, since it is the partials store's changelog (decision 0010).
      */
     public static List<NewTopic> newInternalTopics(Topics topics, int partitions, short replicationFactor) {
         return internalTopics(topics).stream()
@@ -82,11 +82,11 @@ public final class HandoffTopology {
 
     /** The topic configs an internal topic must have (none but the cleanup policy of the compacted one). */
     public static Map<String, String> internalTopicConfigs(Topics topics, String name) {
-        return name.equals(cohortMembersTopic(topics)) ? Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT) : Map.of();
+        return name.equals(cohortPartialsTopic(topics)) ? Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT) : Map.of();
     }
 
-    public static String cohortMembersTopic(Topics topics) {
-        return topics.prefix() + MetricsNames.COHORT_MEMBERS_TOPIC_SUFFIX;
+    public static String cohortPartialsTopic(Topics topics) {
+        return topics.prefix() + MetricsNames.COHORT_PARTIALS_TOPIC_SUFFIX;
     }
 
     public static Topology build(Topics topics) {
@@ -164,26 +164,28 @@ public final class HandoffTopology {
     }
 
     /**
-     * Cohort metrics (decision 0005): a router beside the lifecycle processor sends each finding's
-     * member facts to its cohorts on an internal topic partitioned by series, where the metrics
-     * processor keeps the members and publishes the day, week and month rows.
+     * Cohort metrics (decisions 0005 and 0014): beside the lifecycle processor, each finding partition keeps its
+     * findings' member facts by cohort day and sends its share of each changed cohort, as of the refresh boundary, on
+     * an internal topic partitioned by series, where the metrics processor merges the shares and publishes the day,
+     * week and month rows.
      */
     private static void addMetrics(Topology t, Topics topics, LifecycleSettings.Clock clock, MetricsSettings metrics) {
-        String members = cohortMembersTopic(topics);
-        t.addProcessor(MetricsNames.ROUTER_NODE, () -> new CohortMembersRouter(metrics.zone()), "finding-lifecycle");
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBER_KEYS_STORE),
-                Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of()).withCachingEnabled(), MetricsNames.ROUTER_NODE);
-        t.addSink("cohort-members-sink", members, new StringSerializer(), new ByteArraySerializer(),
-                new CohortMessage.Partitioner(), MetricsNames.ROUTER_NODE);
+        String partials = cohortPartialsTopic(topics);
+        t.addProcessor(MetricsNames.PARTIALS_NODE, () -> new CohortPartials(metrics, clock), "finding-lifecycle");
+        t.addStateStore(cached(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.DAY_MEMBERS_STORE),
+                Serdes.String(), Serdes.ByteArray()).withLoggingEnabled(Map.of())), MetricsNames.PARTIALS_NODE);
+        addStore(t, MetricsNames.PARTIALS_REFRESH_STORE, Serdes.String(), MetricsNames.PARTIALS_NODE);
+        t.addSink("cohort-partials-sink", partials, new StringSerializer(), new ByteArraySerializer(),
+                new CohortMessage.Partitioner(), MetricsNames.PARTIALS_NODE);
 
-        // The members store takes the compacted members topic as its changelog (decision 0010): each record is the store
+        // The partials store takes the compacted partials topic as its changelog (decision 0010): each record is the store
         // entry it makes, so a restore reads the topic, and the store costs no changelog write of its own.
         ProcessorSupplier<String, byte[], String, Object> processor = () -> new CohortMetricsProcessor(metrics, clock);
         @SuppressWarnings({"unchecked", "rawtypes"})
         ProcessorSupplier<String, byte[], Void, Void> updater = (ProcessorSupplier) processor;
-        t.addReadOnlyStateStore(cached(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.MEMBERS_STORE),
+        t.addReadOnlyStateStore(cached(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(MetricsNames.PARTIALS_STORE),
                         Serdes.String(), Serdes.ByteArray())),
-                "cohort-members-source", new StringDeserializer(), new ByteArrayDeserializer(), members, MetricsNames.METRICS_NODE, updater);
+                "cohort-partials-source", new StringDeserializer(), new ByteArrayDeserializer(), partials, MetricsNames.METRICS_NODE, updater);
         addStore(t, MetricsNames.HANDOFF_DAYS_STORE, topics.valueSerde(Topics.METRICS_HANDOFF), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.CYCLE_DAYS_STORE, topics.valueSerde(Topics.METRICS_CYCLE), MetricsNames.METRICS_NODE);
         addStore(t, MetricsNames.REFRESH_STORE, Serdes.String(), MetricsNames.METRICS_NODE);

@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The streams app declares its own topics at start (decision 0010): missing ones are created with the findings'
- * partition count, and a cohort-members topic left by an earlier build, which did not compact it, is switched to
- * compaction, since it is now the members store's changelog and a restore reads all of it.
+ * partition count, and a cohort-partials topic created without compaction (by hand, or by a tool that did not know
+ * better) is switched to compaction, since it is the partials store's changelog and a restore reads all of it.
  */
 @Tag("integration")
 class InternalTopicsIT {
@@ -34,12 +34,12 @@ class InternalTopicsIT {
     Path stateDir;
 
     @Test
-    void theAppCreatesItsTopicsAndCompactsACohortMembersTopicAnEarlierBuildLeft() throws Exception {
+    void theAppCreatesItsTopicsAndCompactsACohortPartialsTopicCreatedWithoutCompaction() throws Exception {
         try (LocalKafka kafka = LocalKafka.start()) {
             String prefix = "it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
             Topics topics = new Topics(prefix, 3, SchemaRegistries.embedded());
             kafka.createTopics(topics.newTopics((short) 1));
-            String members = HandoffTopology.cohortMembersTopic(topics);
+            String members = HandoffTopology.cohortPartialsTopic(topics);
             kafka.createTopics(List.of(new NewTopic(members, 3, (short) 1)
                     .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE))));
 

@@ -248,6 +248,9 @@ class MetricsTopologyTest {
         command(f, CommandKind.ACKNOWLEDGE, "u-ana", T0.plus(Duration.ofHours(1)));
         command(f, CommandKind.RESOLVE, "u-ana", T0.plus(Duration.ofHours(2)));
         command(f, CommandKind.VERIFY, "u-soc", T0.plus(Duration.ofHours(3)));
+        clockTo(T0.plus(Duration.ofHours(3)).plusSeconds(1));
+        refresh();
+        assertEquals(1, day(SeverityBand.LOW, MetricDimension.ALL, "all").getCaptured());
         capture(PAYMENTS_IMAGE, "CVE-2026-0401", SeverityBand.LOW, T0.plus(Duration.ofDays(2))); // it is back
         clockTo(T0.plus(Duration.ofDays(2)).plusSeconds(1));
         refresh();
@@ -277,10 +280,10 @@ class MetricsTopologyTest {
     }
 
     @Test
-    void aCohortIsMarkedDirtyOnceUntilItsRefreshAndItsMembersHaveNoChangelogButTheirTopic() {
-        String dirty = "dirty|" + new CohortKey(MetricDimension.TEAM, "payments", SeverityBand.HIGH, LocalDate.parse("2026-11-02")).id();
-        TestOutputTopic<String, String> refreshLog = driver.createOutputTopic("metrics-test-" + MetricsNames.REFRESH_STORE + "-changelog",
-                new StringDeserializer(), new StringDeserializer());
+    void aDayIsMarkedDirtyOnceUntilItsRefreshAndThePartialsHaveNoChangelogButTheirTopic() {
+        String dirty = "dirty|2026-11-02";
+        TestOutputTopic<String, String> refreshLog = driver.createOutputTopic(
+                "metrics-test-" + MetricsNames.PARTIALS_REFRESH_STORE + "-changelog", new StringDeserializer(), new StringDeserializer());
         for (int i = 0; i < 3; i++) {
             capture(PAYMENTS_IMAGE, "CVE-2026-060" + i, SeverityBand.HIGH, T0.plusSeconds(i));
         }
@@ -291,27 +294,32 @@ class MetricsTopologyTest {
         capture(PAYMENTS_IMAGE, "CVE-2026-0609", SeverityBand.HIGH, T0.plusSeconds(9));
         List<KeyValue<String, String>> after = refreshLog.readKeyValuesToList();
         assertTrue(after.stream().anyMatch(kv -> kv.key.equals(dirty) && kv.value == null), "the refresh removed the mark");
-        assertEquals(1, marks(after, dirty), "a member after the refresh marks the cohort again");
+        assertEquals(1, marks(after, dirty), "a member after the refresh marks the day again");
         refresh();
         assertEquals(4, day(SeverityBand.HIGH, MetricDimension.TEAM, "payments").getCaptured());
 
-        assertTrue(driver.producedTopicNames().contains(topics.prefix() + MetricsNames.COHORT_MEMBERS_TOPIC_SUFFIX));
-        assertFalse(driver.producedTopicNames().contains("metrics-test-" + MetricsNames.MEMBERS_STORE + "-changelog"),
-                "the members topic is the members store's changelog (decision 0010): " + driver.producedTopicNames());
+        assertTrue(driver.producedTopicNames().contains(topics.prefix() + MetricsNames.COHORT_PARTIALS_TOPIC_SUFFIX));
+        assertFalse(driver.producedTopicNames().contains("metrics-test-" + MetricsNames.PARTIALS_STORE + "-changelog"),
+                "the partials topic is the partials store's changelog (decision 0010): " + driver.producedTopicNames());
     }
 
     @Test
     void aRefreshLeftBehindCatchesUpOnceNoMemberCameForASecondNotAWholeIntervalLater() {
-        int days = 41; // five cohorts a day: 205, more than one run's 200
+        int days = 41; // more than one batch of days (16) on the finding side, and 205 cohorts, more than one batch (200) of merges
         for (int i = 0; i < days; i++) {
             capture(PAYMENTS_IMAGE, String.format("CVE-2026-%04d", 1000 + i), SeverityBand.HIGH, T0.minus(Duration.ofDays(i)));
         }
-        refresh();
-        // Taken in key order (ALL, BUSINESS_UNIT, CAPTURE_ORIGIN, SOURCE_TOOL, TEAM): the run leaves five TEAM days.
-        assertEquals(days - 5, teamDayRows(), "members arrived since the last tick: one batch of "
-                + CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH + ", as under a backlog");
-        refresh(CohortMetricsProcessor.QUIET_AFTER);
-        assertEquals(days, teamDayRows(), "nothing arrived for a second: the rest at the next tick, not a refresh interval later");
+        advance(REFRESH);
+        readRows();
+        assertEquals(0, teamDayRows(), "members arrived since the last tick: one batch of days, nothing merged yet");
+        Duration waited = Duration.ZERO;
+        while (teamDayRows() < days && waited.compareTo(REFRESH) < 0) {
+            advance(CohortMetricsProcessor.CATCH_UP_TICK);
+            waited = waited.plus(CohortMetricsProcessor.CATCH_UP_TICK);
+            readRows();
+        }
+        assertEquals(days, teamDayRows(), "nothing arrived for a second: both halves catch up at the next ticks, not intervals later");
+        assertTrue(waited.compareTo(CohortMetricsProcessor.QUIET_AFTER) > 0, "not before the input was quiet for a second: " + waited);
     }
 
     private long teamDayRows() {
@@ -336,9 +344,17 @@ class MetricsTopologyTest {
         refresh(REFRESH);
     }
 
-    /** Moves the wall clock on by {@code by} and takes the rows published. */
+    /**
+     * Moves the wall clock on by {@code by}, then by one refresh interval more, and takes the rows published: the finding
+     * partition sends its partials at one refresh, the metrics partition merges them at its next (decision 0014).
+     */
     private void refresh(Duration by) {
         advance(by);
+        advance(REFRESH);
+        readRows();
+    }
+
+    private void readRows() {
         for (KeyValue<String, HandoffWindow> kv : handoff.readKeyValuesToList()) {
             latest.put(kv.key, kv.value);
         }

@@ -345,8 +345,8 @@ final class RunComparison {
         diffMaps("findings.state (latest per finding)", normalised(expected.states(), RunComparison::comparable),
                 normalised(actual.states(), RunComparison::comparable), problems);
         diffMaps("alerts.sla-breach (each alert with its count)", counts(expected.breaches()), counts(actual.breaches()), problems);
-        diffMaps("metrics.handoff (latest per key)", normalised(expected.metrics(), RunComparison::comparable),
-                normalised(actual.metrics(), RunComparison::comparable), problems);
+        diffMaps("metrics.handoff (latest per key, emptied cohorts left out)", normalised(withMembers(expected.metrics()),
+                RunComparison::comparable), normalised(withMembers(actual.metrics()), RunComparison::comparable), problems);
         if (!problems.isEmpty()) {
             fail(what + " differs from the uninterrupted run:\n" + String.join("\n", problems)
                     + "\nexpected: " + expected.summary() + "\nactual:   " + actual.summary());
@@ -400,6 +400,22 @@ final class RunComparison {
     static HandoffWindow comparable(HandoffWindow w) {
         return HandoffWindow.newBuilder(w).setEventId("").setEventTime(Instant.EPOCH).setRecordedTime(Instant.EPOCH)
                 .setAsOf(Instant.EPOCH).build();
+    }
+
+    /**
+     * The rows of cohorts that have members. A cohort all of whose members left (re-routed from {@code none} to a team,
+     * band raised) ends as an emptied row when a row was published while it had members, and as no row at all when
+     * not: which of the two depends on when the refreshes ran relative to the moves (decision 0014), and both tell a
+     * reader the same, that the cohort is empty.
+     */
+    private static Map<String, HandoffWindow> withMembers(Map<String, HandoffWindow> rows) {
+        Map<String, HandoffWindow> out = new HashMap<>();
+        rows.forEach((k, v) -> {
+            if (v.getCaptured() > 0) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     private static <V, C> Map<String, C> normalised(Map<String, V> m, Function<V, C> f) {

@@ -6,9 +6,10 @@ import dev.handoff.avro.UnroutedEvent;
 import dev.handoff.avro.UnroutedEventKind;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.EmbeddedSchemaRegistry;
-import dev.handoff.streams.metrics.CohortMembersRouter;
+import dev.handoff.streams.metrics.CohortPartials;
 import dev.handoff.streams.metrics.GaugeSnapshot;
 import dev.handoff.streams.metrics.MetricsNames;
+import dev.handoff.streams.metrics.MetricsSettings;
 import dev.handoff.streams.stages.FindingLifecycleProcessor;
 import dev.handoff.streams.stages.LifecycleSettings;
 import dev.handoff.streams.stages.StoreNames;
@@ -25,7 +26,6 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,9 +76,9 @@ class TaskRevivalTest {
 
     @Test
     void aGaugeAbortedWithItsTransactionIsSentAgainAfterTheRevival() {
-        CohortMembersRouter router = new CohortMembersRouter(ZoneOffset.UTC);
-        KeyValueStore<String, Object> sent = store(MetricsNames.MEMBER_KEYS_STORE, Serdes.ByteArray());
-        List<KeyValueStore<String, Object>> stores = List.of(sent);
+        CohortPartials router = new CohortPartials(MetricsSettings.defaults(), LifecycleSettings.Clock.STREAM);
+        List<KeyValueStore<String, Object>> stores = List.of(store(MetricsNames.DAY_MEMBERS_STORE, Serdes.ByteArray()),
+                store(MetricsNames.PARTIALS_REFRESH_STORE, Serdes.String()));
         GaugeSnapshot gauge = new GaugeSnapshot(0, T0, 3, T0.minusSeconds(600), 0, 0);
 
         MockProcessorContext<String, byte[]> first = context(stores);

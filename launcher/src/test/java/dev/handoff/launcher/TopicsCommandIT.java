@@ -52,10 +52,10 @@ class TopicsCommandIT {
 
         try (Admin admin = Admin.create(kafka.clientProperties())) {
             Map<String, TopicDescription> d = admin.describeTopics(List.of("tc-it.findings.commands", "tc-it.kev",
-                    "tc-it.streams.cohort-members")).allTopicNames().get();
+                    "tc-it.streams.cohort-partials")).allTopicNames().get();
             assertEquals(3, d.get("tc-it.findings.commands").partitions().size());
             assertEquals(1, d.get("tc-it.kev").partitions().size());
-            assertEquals(3, d.get("tc-it.streams.cohort-members").partitions().size());
+            assertEquals(3, d.get("tc-it.streams.cohort-partials").partitions().size());
             // The audit record is kept; an input topic takes the cluster's retention.
             ConfigResource activity = new ConfigResource(ConfigResource.Type.TOPIC, "tc-it.findings.activity");
             ConfigResource reported = new ConfigResource(ConfigResource.Type.TOPIC, "tc-it.findings.reported");

@@ -30,14 +30,18 @@ public record CohortKey(MetricDimension dimension, String key, SeverityBand band
 
     /** The five cohorts a finding belongs to, one per dimension. */
     public static List<CohortKey> of(FindingState s, ZoneId zone) {
-        LocalDate day = HandoffMetrics.cohortDay(s, zone);
-        SeverityBand band = s.getBand();
+        return of(HandoffMetrics.cohortDay(s, zone), s.getBand(), s.getTeamId(), s.getBusinessUnit(), s.getSourceTool().getName(),
+                s.getOrigin().name());
+    }
+
+    /** The five cohorts of a finding with these values (a blank or missing value is {@value #NONE}). */
+    public static List<CohortKey> of(LocalDate day, SeverityBand band, String team, String businessUnit, String sourceTool, String origin) {
         return List.of(
                 new CohortKey(MetricDimension.ALL, ALL, band, day),
-                new CohortKey(MetricDimension.TEAM, orNone(s.getTeamId()), band, day),
-                new CohortKey(MetricDimension.BUSINESS_UNIT, orNone(s.getBusinessUnit()), band, day),
-                new CohortKey(MetricDimension.SOURCE_TOOL, orNone(s.getSourceTool().getName()), band, day),
-                new CohortKey(MetricDimension.CAPTURE_ORIGIN, s.getOrigin().name(), band, day));
+                new CohortKey(MetricDimension.TEAM, orNone(team), band, day),
+                new CohortKey(MetricDimension.BUSINESS_UNIT, orNone(businessUnit), band, day),
+                new CohortKey(MetricDimension.SOURCE_TOOL, orNone(sourceTool), band, day),
+                new CohortKey(MetricDimension.CAPTURE_ORIGIN, origin, band, day));
     }
 
     /** {@code DIMENSION|key|BAND|yyyy-MM-dd}. */

@@ -23,7 +23,7 @@ import java.util.Set;
  * What a cohort needs to know of one member finding to recompute every number of its row at any
  * {@code as_of}: the times the DESIGN.md section 6 definitions compare, the failure modes, and the
  * stage and segment durations. Derived from a {@link FindingState} by {@link #of}; carried on the
- * internal cohort-members topic and kept in the {@code cohort-members} store in a compact binary form.
+ * {@code metrics-day-members} store of its finding partition in a compact binary form ({@link DayMember}).
  */
 public record CohortMember(String findingId, Instant handoffStart, Instant acknowledgedAt, boolean ackInferred,
                            Instant noAckDeadline, Instant handoffDeadline, Instant remediationDeadline, Instant verifiedAt,

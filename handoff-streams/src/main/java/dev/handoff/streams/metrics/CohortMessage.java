@@ -10,11 +10,12 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * The records of the internal cohort-members topic, which is compacted and is also the changelog of the
- * {@link MetricsNames#MEMBERS_STORE members store} (decision 0010): each record is exactly the store entry it
- * makes. Key {@code <cohort id>|<finding id>}, value the member's facts ({@link CohortMember#encode}) or
- * null when the finding left the cohort; or key {@value #GAUGE_KEY_PREFIX} plus the finding partition and
- * a gauge snapshot as value. Internal only: nothing outside handoff-streams reads this topic, so it is not Avro.
+ * The records of the internal cohort-partials topic, which is compacted and is also the changelog of the
+ * {@link MetricsNames#PARTIALS_STORE partials store} (decisions 0010 and 0014): each record is exactly the store entry
+ * it makes. Key {@code <cohort id>|p<finding partition>}, value that partition's {@link CohortPartial} of the cohort
+ * ({@link CohortPartial#encode}) or null when the partition no longer has members in it; or key
+ * {@value #GAUGE_KEY_PREFIX} plus the finding partition and a gauge snapshot as value. Internal only: nothing outside
+ * handoff-streams reads this topic, so it is not registered Avro.
  */
 public final class CohortMessage {
 
@@ -23,25 +24,25 @@ public final class CohortMessage {
     private CohortMessage() {
     }
 
-    /** The key of one finding's membership of one cohort: the members store key too. */
-    public static String memberKey(String cohortId, String findingId) {
-        return cohortId + "|" + findingId;
+    /** The key of one finding partition's share of one cohort: the partials store key too. */
+    public static String partialKey(String cohortId, int findingPartition) {
+        return cohortId + "|p" + findingPartition;
     }
 
     static boolean isGauge(String key) {
         return key.startsWith(GAUGE_KEY_PREFIX);
     }
 
-    /** The cohort id of a {@link #memberKey member key}: everything before the fourth '|' (a cohort id has three). */
-    static String cohortOf(String memberKey) {
+    /** The cohort id of a {@link #partialKey partial key}: everything before the fourth '|' (a cohort id has three). */
+    static String cohortOf(String partialKey) {
         int cut = -1;
         for (int i = 0; i < 4; i++) {
-            cut = memberKey.indexOf('|', cut + 1);
+            cut = partialKey.indexOf('|', cut + 1);
             if (cut < 0) {
-                throw new IllegalArgumentException("a cohort member key is DIMENSION|key|BAND|yyyy-MM-dd|findingId, was '" + memberKey + "'");
+                throw new IllegalArgumentException("a cohort partial key is DIMENSION|key|BAND|yyyy-MM-dd|p<partition>, was '" + partialKey + "'");
             }
         }
-        return memberKey.substring(0, cut);
+        return partialKey.substring(0, cut);
     }
 
     public static byte[] gauge(GaugeSnapshot snapshot) {

@@ -5,23 +5,28 @@ public final class MetricsNames {
 
     public static final String SOURCE = "handoff-streams";
 
-    /** Suffix (after the topic prefix) of the internal topic carrying member facts keyed by cohort id. */
-    public static final String COHORT_MEMBERS_TOPIC_SUFFIX = "streams.cohort-members";
+    /** Suffix (after the topic prefix) of the internal topic carrying each finding partition's cohort partials. */
+    public static final String COHORT_PARTIALS_TOPIC_SUFFIX = "streams.cohort-partials";
 
-    /** Router (finding partitions): finding id to the cohort ids it was last sent to and its last facts. */
-    public static final String MEMBER_KEYS_STORE = "metrics-member-keys";
-    /** Metrics (cohort partitions): {@code cohortId|findingId} to the member's facts. */
-    public static final String MEMBERS_STORE = "cohort-members";
+    /**
+     * Finding partitions: {@code d|yyyy-MM-dd|findingId} to the finding's cohort values and member facts under its cohort
+     * day, {@code f|findingId} to its open flags and cohort day, and the partition's open counts.
+     */
+    public static final String DAY_MEMBERS_STORE = "metrics-day-members";
+    /** Finding partitions: the days to recompute (dirty, and due by time) and the digest of each partial last sent. */
+    public static final String PARTIALS_REFRESH_STORE = "metrics-partials-refresh";
+    /** Metrics (cohort partitions): {@code cohortId|p<finding partition>} to that partition's {@link CohortPartial}. */
+    public static final String PARTIALS_STORE = "cohort-partials";
     /** Metrics: cohort id ({@code DIMENSION|key|BAND|yyyy-MM-dd}) to its latest DAY {@code HandoffWindow}. */
     public static final String HANDOFF_DAYS_STORE = "metrics-handoff-days";
     /** Metrics: cohort id to its latest DAY {@code CycleWindow}. */
     public static final String CYCLE_DAYS_STORE = "metrics-cycle-days";
-    /** Metrics: cohorts to recompute: {@code dirty|cohortId}, and {@code due|<13-digit millis>|cohortId} by time. */
+    /** Metrics: cohorts to re-merge: {@code dirty|cohortId}. */
     public static final String REFRESH_STORE = "metrics-refresh";
     /** Metrics: each finding partition's latest gauge snapshot, and the summed history for charts. */
     public static final String GAUGES_STORE = "metrics-gauges";
 
-    public static final String ROUTER_NODE = "cohort-members-router";
+    public static final String PARTIALS_NODE = "cohort-partials-builder";
     public static final String METRICS_NODE = "cohort-metrics";
 
     private MetricsNames() {

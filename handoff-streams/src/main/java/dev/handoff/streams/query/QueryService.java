@@ -227,7 +227,7 @@ public final class QueryService {
             // one order, so series of the later partitions would be skipped. A series lives in one partition.
             List<MetricRows.Row> rows = new ArrayList<>();
             Instant at = now();
-            for (int partition : localPartitions(MetricsNames.COHORT_MEMBERS_TOPIC_SUFFIX)) {
+            for (int partition : localPartitions(MetricsNames.COHORT_PARTIALS_TOPIC_SUFFIX)) {
                 ReadOnlyKeyValueStore<String, HandoffWindow> days = store(MetricsNames.HANDOFF_DAYS_STORE, partition);
                 ReadOnlyKeyValueStore<String, CycleWindow> cycles = store(MetricsNames.CYCLE_DAYS_STORE, partition);
                 rows.addAll(MetricRows.read(days, cycles, selection, zone, at, parts));

@@ -86,7 +86,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     public static final String TO_OWNER_LOAD = "to-owner-load";
     public static final String TO_DEADLETTER = "to-deadletter";
     /** The metrics router beside this processor: every saved state and every gauge snapshot. */
-    public static final String TO_METRICS = dev.handoff.streams.metrics.MetricsNames.ROUTER_NODE;
+    public static final String TO_METRICS = dev.handoff.streams.metrics.MetricsNames.PARTIALS_NODE;
 
     private static final Logger log = LoggerFactory.getLogger(FindingLifecycleProcessor.class);
     private static final String SOURCE = "handoff-streams";

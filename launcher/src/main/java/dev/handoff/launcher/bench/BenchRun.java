@@ -9,6 +9,7 @@ import dev.handoff.schemas.registry.SchemaRegistries;
 import dev.handoff.streams.HandoffTopology;
 import dev.handoff.streams.StreamsSettings;
 import dev.handoff.streams.metrics.CohortMetricsProcessor;
+import dev.handoff.streams.metrics.CohortPartials;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -248,8 +249,9 @@ public final class BenchRun {
                 // ---------------------------------------------------------------- results
                 Duration refresh = Duration.parse(HandoffRun.settings(settings).get(StreamsSettings.METRICS_REFRESH_INTERVAL));
                 List<JsonNode> rows = handoff.finalRows(refresh);
-                out.printf("metrics:   the last row was written %.0f s after the backlog was consumed (the refresh catches up in"
-                        + " batches of %s cohorts once no member has come for %d s)%n", seconds(handoff.metricsCatchUp()),
+                out.printf("metrics:   the last row was written %.0f s after the backlog was consumed (the refreshes catch up in"
+                        + " batches of %d days per finding partition and %d cohorts per metrics partition once no input has come"
+                        + " for %d s)%n", seconds(handoff.metricsCatchUp()), CohortPartials.MAX_DAYS_PER_REFRESH,
                         CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH, CohortMetricsProcessor.QUIET_AFTER.toSeconds());
                 JsonNode gauges = handoff.gauges();
                 List<HandoffRun.StoreSize> stores = handoff.storeSizes();

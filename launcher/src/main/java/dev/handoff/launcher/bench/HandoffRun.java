@@ -148,7 +148,7 @@ final class HandoffRun implements AutoCloseable {
     }
 
     /**
-     * Waits for the metrics refresh after the last member change ({@code metrics.refresh.interval} plus a commit), then
+     * Waits for the metrics refreshes after the last change (two {@code metrics.refresh.interval}s plus a commit), then
      * reads {@code metrics.handoff} (read_committed) and keeps the latest row per key of dimension ALL.
      */
     private Duration metricsCatchUp = Duration.ZERO;
@@ -164,8 +164,9 @@ final class HandoffRun implements AutoCloseable {
 
     List<JsonNode> finalRows(Duration refreshInterval) {
         String topic = topics.name(Topics.METRICS_HANDOFF);
-        // A refresh recomputes a bounded number of cohorts per run, so after a backlog the rows catch up over several
-        // runs: wait until a whole interval (plus a commit) passes without a new row.
+        // A refresh recomputes a bounded number of days and cohorts per run, so after a backlog the rows catch up over
+        // several runs; and a row waits for the finding partitions' refresh and then the merge's (decision 0014): wait
+        // until two whole intervals (plus a commit) pass without a new row.
         Map<TopicPartition, Long> before = Map.of();
         long started = System.nanoTime();
         long stableSince = started;
@@ -175,7 +176,7 @@ final class HandoffRun implements AutoCloseable {
             if (!now.equals(before)) {
                 before = now;
                 stableSince = System.nanoTime();
-            } else if (System.nanoTime() - stableSince > refreshInterval.plusSeconds(3).toNanos()) {
+            } else if (System.nanoTime() - stableSince > refreshInterval.multipliedBy(2).plusSeconds(3).toNanos()) {
                 break;
             }
             sleep(Duration.ofSeconds(1));

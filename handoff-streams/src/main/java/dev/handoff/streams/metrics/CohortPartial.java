@@ -1,0 +1,101 @@
+package dev.handoff.streams.metrics;
+
+import dev.handoff.avro.CycleWindow;
+import dev.handoff.avro.HandoffWindow;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One finding partition's share of one cohort day (decision 0014): the day rows its members make, computed as of
+ * {@code handoff.as_of} (counts, and sketches in the compact encoding, all of which sum and merge exactly), and the
+ * time until which they stay exact with no new event ({@code validUntil}, null when no member's outcome can change by
+ * time alone). The metrics partition of the cohort's series merges the partials of every finding partition.
+ */
+public record CohortPartial(HandoffWindow handoff, CycleWindow cycle, Instant validUntil) {
+
+    private static final byte VERSION = 1;
+    private static final long NEVER = Long.MIN_VALUE;
+
+    public CohortPartial {
+        Objects.requireNonNull(handoff, "handoff");
+        Objects.requireNonNull(cycle, "cycle");
+    }
+
+    public Instant asOf() {
+        return handoff.getAsOf();
+    }
+
+    /** Exact at {@code t}: computed at or before it, and no member's outcome changed between. */
+    public boolean exactAt(Instant t) {
+        return !t.isBefore(asOf()) && (validUntil == null || t.isBefore(validUntil));
+    }
+
+    public byte[] encode() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
+                out.writeByte(VERSION);
+                out.writeLong(validUntil == null ? NEVER : validUntil.toEpochMilli());
+                byte[] h = array(HandoffWindow.getEncoder().encode(handoff));
+                out.writeInt(h.length);
+                out.write(h);
+                out.write(array(CycleWindow.getEncoder().encode(cycle)));
+            }
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static CohortPartial decode(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            byte version = in.readByte();
+            if (version != VERSION) {
+                throw new IllegalArgumentException("cohort partial encoding version " + version + " is not " + VERSION);
+            }
+            long until = in.readLong();
+            byte[] h = new byte[in.readInt()];
+            in.readFully(h);
+            HandoffWindow handoff = HandoffWindow.getDecoder().decode(h);
+            CycleWindow cycle = CycleWindow.getDecoder().decode(in.readAllBytes());
+            return new CohortPartial(handoff, cycle, until == NEVER ? null : Instant.ofEpochMilli(until));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("not a cohort partial record: " + e, e);
+        }
+    }
+
+    /**
+     * A digest of what the partial says, without when it was computed (as_of and the stamps made from it): a refresh
+     * that finds a cohort's share unchanged sends nothing, and the one sent before stays exact until its
+     * {@code validUntil}, which is part of the digest.
+     */
+    public byte[] digest() {
+        Instant zero = Instant.EPOCH;
+        HandoffWindow h = HandoffWindow.newBuilder(handoff).setAsOf(zero).setEventTime(zero).setRecordedTime(zero).setEventId("").build();
+        CycleWindow c = CycleWindow.newBuilder(cycle).setAsOf(zero).setEventTime(zero).setRecordedTime(zero).setEventId("").build();
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(new CohortPartial(h, c, validUntil).encode());
+            return Arrays.copyOf(sha.digest(), 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    private static byte[] array(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+}
