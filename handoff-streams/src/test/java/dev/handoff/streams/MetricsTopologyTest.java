@@ -305,7 +305,7 @@ class MetricsTopologyTest {
 
     @Test
     void aRefreshLeftBehindCatchesUpOnceNoMemberCameForASecondNotAWholeIntervalLater() {
-        int days = 41; // more than one batch of days (16) on the finding side, and 205 cohorts, more than one batch (200) of merges
+        int days = 41; // 205 cohorts: more than one batch (200) of shares on the finding side and of merges on the metrics side
         for (int i = 0; i < days; i++) {
             capture(PAYMENTS_IMAGE, String.format("CVE-2026-%04d", 1000 + i), SeverityBand.HIGH, T0.minus(Duration.ofDays(i)));
         }

@@ -10,10 +10,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -72,24 +69,6 @@ public record CohortPartial(HandoffWindow handoff, CycleWindow cycle, Instant va
             return new CohortPartial(handoff, cycle, until == NEVER ? null : Instant.ofEpochMilli(until));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("not a cohort partial record: " + e, e);
-        }
-    }
-
-    /**
-     * A digest of what the partial says, without when it was computed (as_of and the stamps made from it): a refresh
-     * that finds a cohort's share unchanged sends nothing, and the one sent before stays exact until its
-     * {@code validUntil}, which is part of the digest.
-     */
-    public byte[] digest() {
-        Instant zero = Instant.EPOCH;
-        HandoffWindow h = HandoffWindow.newBuilder(handoff).setAsOf(zero).setEventTime(zero).setRecordedTime(zero).setEventId("").build();
-        CycleWindow c = CycleWindow.newBuilder(cycle).setAsOf(zero).setEventTime(zero).setRecordedTime(zero).setEventId("").build();
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(new CohortPartial(h, c, validUntil).encode());
-            return Arrays.copyOf(sha.digest(), 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
     }
 

@@ -18,8 +18,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Arrays;
-import java.util.Base64;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -27,18 +30,21 @@ import java.util.Set;
 /**
  * Runs beside the lifecycle processor (same task, same finding partition) and does the first half of the metrics
  * (decision 0014). It keeps each finding's cohort values and member facts once, under its cohort day
- * ({@link MetricsNames#DAY_MEMBERS_STORE}), and marks the day dirty when a save changed them. At each refresh boundary
- * it recomputes its dirty days, and the days where a member's window or deadline has passed, as of that boundary: one
- * pass over a day's members gives this partition's share of all the day's cohorts, each sent as a
- * {@link CohortPartial} to the metrics partition of the cohort's series, unless it equals the share sent before. A
- * cohort this partition no longer has members in gets a tombstone. It also counts the partition's open findings and
+ * ({@link MetricsNames#DAY_MEMBERS_STORE}), and marks the day dirty when a save changed them, remembering which of
+ * the day's cohorts changed. At each refresh boundary it recomputes, as of that boundary, the changed cohorts of its
+ * dirty days and the cohorts whose share sent before is no longer exact (a member's window or deadline has passed):
+ * one pass over a day's members gives this partition's share of each, sent as a {@link CohortPartial} to the metrics
+ * partition of the cohort's series. A cohort this partition no longer has members in gets a tombstone. It also counts the partition's open findings and
  * those routed to a current owner, and adds them to the gauge snapshot the lifecycle processor sends with each
  * unrouted-depth snapshot.
  */
 public final class CohortPartials implements Processor<String, Object, String, byte[]> {
 
-    /** Days one refresh batch recomputes, so a backlog cannot stall the task; the rest wait for the next batch. */
-    public static final int MAX_DAYS_PER_REFRESH = 16;
+    /**
+     * Shares one refresh batch computes (whole days at a time, so a batch may end a day beyond it), so a backlog cannot
+     * stall the task; the rest wait for the next batch. The same bound as a metrics partition's batch of cohorts.
+     */
+    public static final int MAX_SHARES_PER_REFRESH = 200;
     /**
      * A snapshot equal to the last one forwarded is dropped unless this long has passed since: each one is multicast to
      * every metrics partition, and a replay on the stream clock takes one per minute of event time, about one per input
@@ -62,6 +68,13 @@ public final class CohortPartials implements Processor<String, Object, String, b
     private KeyValueStore<String, String> refresh;
     private RefreshQueue queue;
     private RefreshTicks ticks;
+    /** The cohorts of each dirty day that changed since its last refresh, as this instance saw them. */
+    private Map<String, Set<String>> changed;
+    /**
+     * Days marked dirty in the store before this instance started (or was revived): which of their cohorts changed is
+     * not known, so all are recomputed.
+     */
+    private Set<String> wholeDays;
     private long open;
     private long openWithCurrentOwner;
     private GaugeSnapshot lastGauge;
@@ -80,6 +93,8 @@ public final class CohortPartials implements Processor<String, Object, String, b
         // what was remembered of them is forgotten, and the gauge last forwarded may have been aborted with it.
         this.queue = new RefreshQueue(refresh);
         this.ticks = new RefreshTicks(settings.refreshInterval(), Duration.ZERO);
+        this.changed = new HashMap<>();
+        this.wholeDays = queue.dirty();
         this.lastGauge = null;
         this.open = stored(OPEN_KEY);
         this.openWithCurrentOwner = stored(CURRENT_KEY);
@@ -113,75 +128,113 @@ public final class CohortPartials implements Processor<String, Object, String, b
         String day = member.day().toString();
         byte[] value = member.encode();
         String key = memberKey(day, findingId);
-        if (dayBefore != null && !dayBefore.equals(day)) {
-            // Reopened: the new handoff belongs to its reopening day's cohorts.
-            members.delete(memberKey(dayBefore, findingId));
-            queue.markDirty(dayBefore);
-        } else if (dayBefore != null && Arrays.equals(members.get(key), value)) {
+        byte[] before = dayBefore == null ? null : members.get(memberKey(dayBefore, findingId));
+        if (before != null && dayBefore.equals(day) && Arrays.equals(before, value)) {
             if (flags != flagsBefore) {
                 members.put(FINDING + findingId, findingEntry(flags, day));
             }
             return;
         }
+        if (before != null) {
+            // The cohorts it was in changed too: it left them (band raised, re-routed, reopened on another day) or its
+            // facts there changed.
+            markChanged(dayBefore, DayMember.decode(LocalDate.parse(dayBefore), before).cohorts());
+            if (!dayBefore.equals(day)) {
+                members.delete(memberKey(dayBefore, findingId));
+            }
+        }
         members.put(key, value);
         if (entry == null || flags != flagsBefore || !day.equals(dayBefore)) {
             members.put(FINDING + findingId, findingEntry(flags, day));
+        }
+        markChanged(day, member.cohorts());
+    }
+
+    private void markChanged(String day, List<CohortKey> cohorts) {
+        Set<String> ids = changed.computeIfAbsent(day, d -> new HashSet<>());
+        for (CohortKey cohort : cohorts) {
+            ids.add(cohort.id());
         }
         queue.markDirty(day);
     }
 
     // ------------------------------------------------------------------ refresh
 
-    /** Recomputes up to {@link #MAX_DAYS_PER_REFRESH} days as of the boundary of {@code ts}; true when it stopped at that bound. */
+    /**
+     * Recomputes the shares of dirty and due days, as of the boundary of {@code ts}, a day at a time until
+     * {@link #MAX_SHARES_PER_REFRESH} shares are done; true when it stopped at that bound.
+     */
     boolean refresh(long ts) {
         Instant asOf = Instant.ofEpochMilli(ticks.boundary(ts));
-        Set<String> days = queue.take(Instant.ofEpochMilli(ts), MAX_DAYS_PER_REFRESH);
-        for (String day : days) {
-            recompute(LocalDate.parse(day), asOf, ts);
+        int done = 0;
+        while (done < MAX_SHARES_PER_REFRESH) {
+            // Due by the boundary, not the tick: a share expiring between the two is still exact as of the boundary.
+            Set<String> next = queue.take(asOf, 1);
+            if (next.isEmpty()) {
+                return false;
+            }
+            String day = next.iterator().next();
+            done += recompute(LocalDate.parse(day), asOf, ts);
         }
-        return days.size() >= MAX_DAYS_PER_REFRESH;
+        return true;
     }
 
-    private void recompute(LocalDate day, Instant asOf, long ts) {
+    /** Recomputes the day's changed and expired shares; the number of shares sent. */
+    private int recompute(LocalDate day, Instant asOf, long ts) {
+        String dayId = day.toString();
+        Map<String, Instant> sent = sent(day);
+        boolean whole = wholeDays.remove(dayId);
+        Set<String> saved = changed.remove(dayId);
+        Set<String> wanted = saved == null ? new HashSet<>() : saved;
+        sent.forEach((id, until) -> {
+            if (until != null && !until.isAfter(asOf)) {
+                wanted.add(id);
+            }
+        });
         Map<String, Share> shares = new LinkedHashMap<>();
-        Instant dayNext = null;
         try (KeyValueIterator<String, byte[]> it = members.prefixScan(MEMBER + day + "|", KEYS)) {
             while (it.hasNext()) {
                 DayMember m = DayMember.decode(day, it.next().value);
-                Instant change = m.facts().nextChangeAfter(asOf);
-                dayNext = earlier(dayNext, change);
+                Instant change = null;
                 for (CohortKey cohort : m.cohorts()) {
-                    Share share = shares.computeIfAbsent(cohort.id(), id -> new Share(cohort, new CohortAccumulator(asOf)));
+                    String id = cohort.id();
+                    if (!whole && !wanted.contains(id)) {
+                        continue;
+                    }
+                    if (change == null) {
+                        change = m.facts().nextChangeAfter(asOf);
+                        change = change == null ? Instant.MAX : change;
+                    }
+                    Share share = shares.computeIfAbsent(id, x -> new Share(cohort, new CohortAccumulator(asOf)));
                     share.acc.add(m.facts());
                     share.validUntil = earlier(share.validUntil, change);
                 }
             }
         }
-        queue.dueAt(day.toString(), dayNext);
-        Map<String, byte[]> before = sent(day);
-        Map<String, byte[]> after = new LinkedHashMap<>();
         int partition = context.taskId().partition();
         for (Share share : shares.values()) {
             CohortAccumulator.Window window = Windows.window(WindowGranularity.DAY, day, settings.zone(), share.cohort);
             share.acc.compactSketches(true);
-            CohortPartial partial = new CohortPartial(share.acc.handoffWindow(window, asOf), share.acc.cycleWindow(window, asOf),
-                    share.validUntil);
-            byte[] digest = partial.digest();
+            Instant until = Instant.MAX.equals(share.validUntil) ? null : share.validUntil;
+            CohortPartial partial = new CohortPartial(share.acc.handoffWindow(window, asOf), share.acc.cycleWindow(window, asOf), until);
             String id = share.cohort.id();
-            after.put(id, digest);
-            if (!Arrays.equals(before.get(id), digest)) {
-                context.forward(new Record<>(CohortMessage.partialKey(id, partition), partial.encode(), ts));
-            }
+            sent.put(id, until);
+            context.forward(new Record<>(CohortMessage.partialKey(id, partition), partial.encode(), ts));
         }
-        for (String id : before.keySet()) {
-            if (!after.containsKey(id)) {
+        for (String id : new ArrayList<>(sent.keySet())) {
+            if ((whole || wanted.contains(id)) && !shares.containsKey(id)) {
                 // A tombstone: the topic is compacted and is the partials store's changelog (decision 0010).
                 context.forward(new Record<String, byte[]>(CohortMessage.partialKey(id, partition), null, ts));
+                sent.remove(id);
             }
         }
-        if (!after.equals(before)) {
-            saveSent(day, after);
+        Instant dayNext = null;
+        for (Instant until : sent.values()) {
+            dayNext = earlier(dayNext, until);
         }
+        queue.dueAt(dayId, dayNext);
+        saveSent(day, sent);
+        return Math.max(1, shares.size());
     }
 
     private static Instant earlier(Instant a, Instant b) {
@@ -200,26 +253,30 @@ public final class CohortPartials implements Processor<String, Object, String, b
         }
     }
 
-    /** The digest of each partial last sent for a day's cohorts ({@code sent|day}: one line per cohort). */
-    private Map<String, byte[]> sent(LocalDate day) {
-        Map<String, byte[]> out = new LinkedHashMap<>();
+    /**
+     * The cohorts of a day this partition has sent a share of, each with the time until which that share is exact
+     * (null: as long as no event changes it); {@code sent|day}, one line per cohort.
+     */
+    private Map<String, Instant> sent(LocalDate day) {
+        Map<String, Instant> out = new LinkedHashMap<>();
         String value = refresh.get(SENT + day);
         if (value != null && !value.isEmpty()) {
             for (String line : value.split("\n")) {
                 int tab = line.lastIndexOf('\t');
-                out.put(line.substring(0, tab), Base64.getDecoder().decode(line.substring(tab + 1)));
+                String until = line.substring(tab + 1);
+                out.put(line.substring(0, tab), until.isEmpty() ? null : Instant.ofEpochMilli(Long.parseLong(until)));
             }
         }
         return out;
     }
 
-    private void saveSent(LocalDate day, Map<String, byte[]> digests) {
-        if (digests.isEmpty()) {
+    private void saveSent(LocalDate day, Map<String, Instant> sent) {
+        if (sent.isEmpty()) {
             refresh.delete(SENT + day);
             return;
         }
         StringBuilder b = new StringBuilder();
-        digests.forEach((id, digest) -> b.append(id).append('\t').append(Base64.getEncoder().encodeToString(digest)).append('\n'));
+        sent.forEach((id, until) -> b.append(id).append('\t').append(until == null ? "" : Long.toString(until.toEpochMilli())).append('\n'));
         refresh.put(SENT + day, b.toString());
     }
 

@@ -13,7 +13,7 @@ public final class MetricsNames {
      * day, {@code f|findingId} to its open flags and cohort day, and the partition's open counts.
      */
     public static final String DAY_MEMBERS_STORE = "metrics-day-members";
-    /** Finding partitions: the days to recompute (dirty, and due by time) and the digest of each partial last sent. */
+    /** Finding partitions: the days to recompute (dirty, and due by time) and, per day, the cohorts a partial was sent for with the time until which it is exact. */
     public static final String PARTIALS_REFRESH_STORE = "metrics-partials-refresh";
     /** Metrics (cohort partitions): {@code cohortId|p<finding partition>} to that partition's {@link CohortPartial}. */
     public static final String PARTIALS_STORE = "cohort-partials";

@@ -45,6 +45,15 @@ final class RefreshQueue {
         }
     }
 
+    /** The items marked dirty in the store now (for a processor that keeps more about them in memory, at its init). */
+    Set<String> dirty() {
+        Set<String> out = new LinkedHashSet<>();
+        try (KeyValueIterator<String, String> it = store.range(DIRTY, DIRTY + "\uffff")) {
+            it.forEachRemaining(kv -> out.add(kv.key.substring(DIRTY.length())));
+        }
+        return out;
+    }
+
     /** The item is due again at {@code at} (replacing its earlier due time), or never when {@code at} is null. */
     void dueAt(String id, Instant at) {
         String old = store.get(NEXT + id);

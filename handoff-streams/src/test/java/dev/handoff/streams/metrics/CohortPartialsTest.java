@@ -67,6 +67,8 @@ class CohortPartialsTest {
         p.save(FindingState.newBuilder(open).setEventId("e2").setTitle("retitled").build());
         p.refresh(T0.plusSeconds(22));
         assertEquals(Map.of(), p.partials(), "nothing a cohort counts changed: nothing sent");
+        p.refresh(T0.plusSeconds(24));
+        assertEquals(Map.of(), p.partials(), "nor at the next tick");
 
         p.save(finding("f1-b").setTeamId("identity").build());
         p.refresh(T0.plusSeconds(32));
@@ -75,6 +77,22 @@ class CohortPartialsTest {
         assertFalse(sent.containsKey("TEAM|payments|HIGH|2026-11-02"), "and no other: " + sent.keySet());
         assertEquals(2, sent.get(ALL_HIGH).handoff().getCaptured());
         assertEquals(Instant.parse("2026-11-02T09:00:30Z"), sent.get(ALL_HIGH).asOf(), "as of the refresh boundary, not the tick");
+    }
+
+    @Test
+    void aDayMarkedBeforeARestartIsRecomputedWhole() {
+        Partition p = new Partition(0);
+        p.save(finding("f1-a").build());
+        p.refresh(T0.plusSeconds(12));
+        p.save(finding("f1-b").setTeamId("identity").build()); // marked in the store, the changed cohorts only in memory
+
+        Partition restarted = new Partition(0, p.stores);
+        restarted.refresh(T0.plusSeconds(22));
+        Map<String, CohortPartial> sent = restarted.partials();
+        assertEquals(6, sent.size(), "which cohorts changed died with the old instance: every cohort of the day is sent " + sent.keySet());
+        assertEquals(2, sent.get(ALL_HIGH).handoff().getCaptured());
+        restarted.refresh(T0.plusSeconds(32));
+        assertEquals(Map.of(), restarted.partials(), "and only once");
     }
 
     @Test

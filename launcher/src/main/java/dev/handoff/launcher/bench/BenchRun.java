@@ -250,8 +250,8 @@ public final class BenchRun {
                 Duration refresh = Duration.parse(HandoffRun.settings(settings).get(StreamsSettings.METRICS_REFRESH_INTERVAL));
                 List<JsonNode> rows = handoff.finalRows(refresh);
                 out.printf("metrics:   the last row was written %.0f s after the backlog was consumed (the refreshes catch up in"
-                        + " batches of %d days per finding partition and %d cohorts per metrics partition once no input has come"
-                        + " for %d s)%n", seconds(handoff.metricsCatchUp()), CohortPartials.MAX_DAYS_PER_REFRESH,
+                        + " batches of %d cohort shares per finding partition and %d cohorts per metrics partition once no input"
+                        + " has come for %d s)%n", seconds(handoff.metricsCatchUp()), CohortPartials.MAX_SHARES_PER_REFRESH,
                         CohortMetricsProcessor.MAX_COHORTS_PER_REFRESH, CohortMetricsProcessor.QUIET_AFTER.toSeconds());
                 JsonNode gauges = handoff.gauges();
                 List<HandoffRun.StoreSize> stores = handoff.storeSizes();
