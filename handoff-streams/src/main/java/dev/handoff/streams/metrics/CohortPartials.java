@@ -318,13 +318,17 @@ public final class CohortPartials implements Processor<String, Object, String, b
         return (flags & mask) != 0 ? 1 : 0;
     }
 
+    /**
+     * The counters live in the refresh store, which has the record cache: they change with most saves, and in the
+     * uncached members store each change was another changelog record.
+     */
     private void store(String key, long value) {
-        members.put(key, Long.toString(value).getBytes(StandardCharsets.UTF_8));
+        refresh.put(key, Long.toString(value));
     }
 
     private long stored(String key) {
-        byte[] v = members.get(key);
-        return v == null ? 0 : Long.parseLong(new String(v, StandardCharsets.UTF_8));
+        String v = refresh.get(key);
+        return v == null ? 0 : Long.parseLong(v);
     }
 
     static String memberKey(String day, String findingId) {

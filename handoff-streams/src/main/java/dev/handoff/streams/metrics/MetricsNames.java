@@ -10,10 +10,13 @@ public final class MetricsNames {
 
     /**
      * Finding partitions: {@code d|yyyy-MM-dd|findingId} to the finding's cohort values and member facts under its cohort
-     * day, {@code f|findingId} to its open flags and cohort day, and the partition's open counts.
+     * day, and {@code f|findingId} to its open flags and cohort day.
      */
     public static final String DAY_MEMBERS_STORE = "metrics-day-members";
-    /** Finding partitions: the days to recompute (dirty, and due by time) and, per day, the cohorts a partial was sent for with the time until which it is exact. */
+    /**
+     * Finding partitions: the days to recompute (dirty, and due by time), per day the cohorts a partial was sent for with
+     * the time until which it is exact, and the partition's open counts.
+     */
     public static final String PARTIALS_REFRESH_STORE = "metrics-partials-refresh";
     /** Metrics (cohort partitions): {@code cohortId|p<finding partition>} to that partition's {@link CohortPartial}. */
     public static final String PARTIALS_STORE = "cohort-partials";
