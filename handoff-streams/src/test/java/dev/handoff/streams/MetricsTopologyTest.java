@@ -16,7 +16,6 @@ import dev.handoff.avro.WindowGranularity;
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.registry.EmbeddedSchemaRegistry;
-import dev.handoff.streams.metrics.CohortKey;
 import dev.handoff.streams.metrics.CohortMetricsProcessor;
 import dev.handoff.streams.metrics.LatencySketches;
 import dev.handoff.streams.metrics.MetricsNames;

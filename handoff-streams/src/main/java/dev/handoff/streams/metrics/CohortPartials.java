@@ -195,15 +195,11 @@ public final class CohortPartials implements Processor<String, Object, String, b
         try (KeyValueIterator<String, byte[]> it = members.prefixScan(MEMBER + day + "|", KEYS)) {
             while (it.hasNext()) {
                 DayMember m = DayMember.decode(day, it.next().value);
-                Instant change = null;
+                Instant change = m.facts().nextChangeAfter(asOf);
                 for (CohortKey cohort : m.cohorts()) {
                     String id = cohort.id();
                     if (!whole && !wanted.contains(id)) {
                         continue;
-                    }
-                    if (change == null) {
-                        change = m.facts().nextChangeAfter(asOf);
-                        change = change == null ? Instant.MAX : change;
                     }
                     Share share = shares.computeIfAbsent(id, x -> new Share(cohort, new CohortAccumulator(asOf)));
                     share.acc.add(m.facts());
@@ -215,7 +211,7 @@ public final class CohortPartials implements Processor<String, Object, String, b
         for (Share share : shares.values()) {
             CohortAccumulator.Window window = Windows.window(WindowGranularity.DAY, day, settings.zone(), share.cohort);
             share.acc.compactSketches(true);
-            Instant until = Instant.MAX.equals(share.validUntil) ? null : share.validUntil;
+            Instant until = share.validUntil;
             CohortPartial partial = new CohortPartial(share.acc.handoffWindow(window, asOf), share.acc.cycleWindow(window, asOf), until);
             String id = share.cohort.id();
             sent.put(id, until);
@@ -237,6 +233,7 @@ public final class CohortPartials implements Processor<String, Object, String, b
         return Math.max(1, shares.size());
     }
 
+    /** The earlier of two times, where null is never (a share no event can change is exact for ever). */
     private static Instant earlier(Instant a, Instant b) {
         return a == null || (b != null && b.isBefore(a)) ? b : a;
     }
@@ -245,6 +242,7 @@ public final class CohortPartials implements Processor<String, Object, String, b
     private static final class Share {
         final CohortKey cohort;
         final CohortAccumulator acc;
+        /** Null until a member that can change by time alone is added: exact for ever. */
         Instant validUntil;
 
         Share(CohortKey cohort, CohortAccumulator acc) {
