@@ -47,6 +47,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Findings of the wall-clock breach-delay phase; 0 skips it (default: ${DEFAULT-VALUE}).")
     int breachFindings;
 
+    @Option(names = "--history-queries", paramLabel = "N", defaultValue = "200",
+            description = "Findings whose GET /findings/{id} (state and timeline) is timed after the Handoff phase; 0 skips it (default: ${DEFAULT-VALUE}).")
+    int historyQueries;
+
     @Option(names = "--skip-anchors", description = "Do not run the raw and EOS-count anchors (for quick accuracy runs).")
     boolean skipAnchors;
 
@@ -76,6 +80,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (breachFindings < 0 || breachFindings > 10_000) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--breach-findings must be between 0 and 10,000, was " + breachFindings);
         }
+        if (historyQueries < 0 || historyQueries > 10_000) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--history-queries must be between 0 and 10,000, was " + historyQueries);
+        }
         if (dump != null && Files.isDirectory(dump) && Files.list(dump).findAny().isPresent()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--dump " + dump + " is not empty: give a new or empty directory");
         }
@@ -85,8 +92,8 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--param: " + e.getMessage());
         }
-        BenchRun run = new BenchRun(new BenchRun.Options(events, seed, days, partitions, threads, dump, breachFindings, !skipAnchors, profile, streams),
-                System.out);
+        BenchRun run = new BenchRun(new BenchRun.Options(events, seed, days, partitions, threads, dump, breachFindings, historyQueries,
+                !skipAnchors, profile, streams), System.out);
         return run.run();
     }
 

@@ -40,20 +40,21 @@ import java.util.stream.Stream;
 /**
  * One {@code ./handoff bench}: generate the programme and its ground truth, start the in-process broker, take the
  * directory into handoff-streams, produce the events (raw produce), read them back (raw consume), run the plain EOS
- * count over them, then let Handoff process the whole backlog, check its metrics against the truth, measure its state,
- * and finally measure breach-alert delay on the wall clock. Prints as it goes; returns 0 when the metrics are exact.
+ * count over them, then let Handoff process the whole backlog, check its metrics against the truth, time history queries
+ * ({@code GET /findings/{id}}) on its query API, measure its state, and finally measure breach-alert delay on the wall
+ * clock. Prints as it goes; returns 0 when the metrics are exact.
  */
 public final class BenchRun {
 
     /** What to run. */
     public record Options(long events, long seed, int days, int partitions, int threads, Path dump, int breachFindings,
-                          boolean anchors, BenchProfile profile, Map<String, String> streamsOverrides) {
+                          int historyQueries, boolean anchors, BenchProfile profile, Map<String, String> streamsOverrides) {
     }
 
     /** The figures of a run, for tests and the dump. */
     public record Figures(double produce, double consume, double raw, double eosCount, double handoff, long peakHeap,
                           long peakOldAfterGc, long liveStateBytes, long diskStateBytes, long openFindings,
-                          Accuracy.Result accuracy, BreachDelay.Result breach) {
+                          Accuracy.Result accuracy, BreachDelay.Result breach, HistoryQueries.Result history) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -256,6 +257,8 @@ public final class BenchRun {
                 JsonNode gauges = handoff.gauges();
                 List<HandoffRun.StoreSize> stores = handoff.storeSizes();
                 long live = stores.stream().mapToLong(HandoffRun.StoreSize::bytes).sum();
+                // Asked of the service as the backlog left it, before it is closed for the disk measurement.
+                HistoryQueries.Result history = o.historyQueries() > 0 ? historyQueries(handoff, truth[0]) : null;
                 long disk = handoff.closeAndMeasureDisk();
                 long open = truth[0].gauges().open();
                 out.printf("memory:    peak heap in use %s, peak old generation after GC %s (whole JVM: broker, clients and service; max %s)%n",
@@ -283,7 +286,7 @@ public final class BenchRun {
                 }
                 figures = new Figures(produce.perSecond(), consume == null ? Double.NaN : consume.perSecond(), raw,
                         eos == null ? Double.NaN : eos.perSecond(), processed.perSecond(), peakHeap, peakOld,
-                        live, disk, open, accuracy, breach);
+                        live, disk, open, accuracy, breach, history);
                 printGoals(figures);
                 if (dump != null) {
                     dump.rows(rows);
@@ -376,8 +379,31 @@ public final class BenchRun {
             f.put("raw_produce_consume", figures.raw());
             f.put("eos_count", figures.eosCount());
             f.put("handoff", figures.handoff());
+            if (figures.history() != null) {
+                n.set("history_query", figures.history().toJson());
+            }
         }
         return n;
+    }
+
+    /**
+     * Times {@code GET /findings/{id}} for a sample of the programme's findings and prints the figures; a failure of
+     * its own (as opposed to a failed request, which it counts) is printed too, never thrown: the run's other figures
+     * stand without it.
+     */
+    private HistoryQueries.Result historyQueries(HandoffRun handoff, GroundTruth truth) {
+        try {
+            HistoryQueries.Result r = HistoryQueries.run(handoff.queryPort(),
+                    HistoryQueries.plan(truth.findingIds(), o.historyQueries(), HistoryQueries.WARM_UP));
+            out.printf("history query: %s%n", r.format());
+            if (r.firstFailure() != null) {
+                out.printf("           first failure: %s%n", r.firstFailure());
+            }
+            return r;
+        } catch (RuntimeException e) {
+            out.printf("history query: not measured: %s%n", e);
+            return null;
+        }
     }
 
     /** The value serializer of an input or reference topic, built once: the serde looks its schema up on creation. */

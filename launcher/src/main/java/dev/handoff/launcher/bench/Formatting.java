@@ -26,6 +26,12 @@ final class Formatting {
         return String.format(Locale.ROOT, "%dd %dh", s / 86_400, (s % 86_400) / 3600);
     }
 
+    /** A latency in nanoseconds as milliseconds: one decimal below 10 ms, where a whole number would hide the difference. */
+    static String millis(long nanos) {
+        double ms = nanos / 1e6;
+        return ms < 9.95 ? String.format(Locale.ROOT, "%.1f ms", ms) : String.format(Locale.ROOT, "%.0f ms", ms);
+    }
+
     static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);
     }

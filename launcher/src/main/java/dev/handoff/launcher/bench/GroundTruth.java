@@ -11,6 +11,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -521,6 +522,12 @@ public final class GroundTruth {
 
     Finding finding(String id) {
         return findings.get(id);
+    }
+
+    /** Every finding's id in the order of its first capture (ties by id): a stable order to sample findings from. */
+    List<String> findingIds() {
+        return findings.values().stream().sorted(Comparator.comparing((Finding f) -> f.capturedAt).thenComparing(f -> f.id))
+                .map(f -> f.id).toList();
     }
 
     /** The owner a finding is routed to now, or null; for the generator, which sends receipts and commands as that owner. */

@@ -128,6 +128,11 @@ final class HandoffRun implements AutoCloseable {
         return streams;
     }
 
+    /** The port the running service's query API listens on, at 127.0.0.1. */
+    int queryPort() {
+        return app.queryPort();
+    }
+
     /**
      * Starts the service again on the backlog and waits until every input and internal topic is consumed; timed from
      * RUNNING (the start-up, group join and task creation are reported apart).

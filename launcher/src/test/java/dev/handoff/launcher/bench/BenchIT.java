@@ -30,7 +30,7 @@ class BenchIT {
     void aSmallProgrammeIsMeasuredExactlyAndItsDumpRecomputesToTheSameMetrics() throws Exception {
         Path dump = tmp.resolve("dump");
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        BenchRun run = new BenchRun(new BenchRun.Options(20_000, 11, 21, 3, 2, dump, 20, true, BenchProfile.defaultProfile(), Map.of()),
+        BenchRun run = new BenchRun(new BenchRun.Options(20_000, 11, 21, 3, 2, dump, 20, 50, true, BenchProfile.defaultProfile(), Map.of()),
                 new PrintStream(printed, true, StandardCharsets.UTF_8));
         int exit = run.run();
         String out = printed.toString(StandardCharsets.UTF_8);
@@ -46,6 +46,9 @@ class BenchIT {
         assertEquals(f.accuracy().unroutedDepth()[0], f.accuracy().unroutedDepth()[1], "unrouted depth is exact");
         assertTrue(f.handoff() > 0 && f.eosCount() > 0 && f.raw() > 0, out);
         assertEquals(0, f.breach().missing(), "every breach alert of the wall-clock phase arrived");
+        assertEquals(50, f.history().findings(), out);
+        assertEquals(0, f.history().failed(), () -> "every history query answered: " + f.history().firstFailure());
+        assertTrue(f.history().meanTimelineEntries() >= 1, "a finding's timeline holds at least its capture: " + f.history().format());
         assertTrue(out.contains("goals:"), out);
 
         for (String file : new String[] {BenchDump.EVENTS, BenchDump.ROWS, BenchDump.GAUGES, BenchDump.RUN}) {
