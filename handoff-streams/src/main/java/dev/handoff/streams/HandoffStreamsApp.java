@@ -3,6 +3,7 @@ package dev.handoff.streams;
 import dev.handoff.schemas.Topics;
 import dev.handoff.schemas.kafka.KafkaClientSettings;
 import dev.handoff.schemas.registry.SchemaRegistries;
+import dev.handoff.streams.query.ActivityHistory;
 import dev.handoff.streams.query.QueryServer;
 import dev.handoff.streams.query.QueryService;
 import org.apache.kafka.clients.admin.Admin;
@@ -30,11 +31,14 @@ import java.util.concurrent.ExecutionException;
 public final class HandoffStreamsApp implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HandoffStreamsApp.class);
+    /** Bound on reading one finding's history from findings.activity for the query API. */
+    private static final Duration HISTORY_TIMEOUT = Duration.ofSeconds(10);
 
     private final StreamsSettings settings;
     private final Topics topics;
     private KafkaStreams streams;
     private QueryServer queryServer;
+    private ActivityHistory history;
 
     public HandoffStreamsApp(StreamsSettings settings) {
         settings.lifecycle(); // fail at construction on a bad setting, naming it
@@ -61,7 +65,9 @@ public final class HandoffStreamsApp implements AutoCloseable {
         Properties props = settings.streamsProperties();
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised);
         streams = new KafkaStreams(HandoffTopology.build(topics, settings.lifecycle(), settings.metrics(), settings.metricsClock()), props);
-        queryServer.attach(new QueryService(streams, advertised, settings.metrics().zone()));
+        history = new ActivityHistory(KafkaClientSettings.properties(KafkaClientSettings.of(settings.asMap())),
+                topics.name(Topics.FINDINGS_ACTIVITY), topics.valueSerde(Topics.FINDINGS_ACTIVITY).deserializer(), HISTORY_TIMEOUT);
+        queryServer.attach(new QueryService(streams, advertised, history, settings.metrics().zone()));
         log.info("handoff-streams query API on port {} (advertised as {})", queryServer.port(), advertised);
         streams.setUncaughtExceptionHandler(e -> {
             log.error("stream thread failed; replacing it", e);
@@ -129,6 +135,9 @@ public final class HandoffStreamsApp implements AutoCloseable {
     public void close() {
         if (queryServer != null) {
             queryServer.close();
+        }
+        if (history != null) {
+            history.close();
         }
         if (streams != null) {
             // Leave the group on a clean stop: Streams members otherwise stay until the session times out (45 s), and a

@@ -1,6 +1,5 @@
 package dev.handoff.streams;
 
-import dev.handoff.avro.FindingActivity;
 import dev.handoff.avro.FindingState;
 import dev.handoff.schemas.TopicDef;
 import dev.handoff.schemas.Topics;
@@ -51,11 +50,11 @@ public final class HandoffTopology {
     public static final String NOISE_FLAGS_TOPIC_SUFFIX = "streams.noise-flags";
 
     /**
-     * Stores whose writes the record cache cannot merge (decision 0011): every activity has its own key, written once;
-     * a finding's member facts are rewritten when they change, rarely within one commit. Caching them only added entries
-     * to the cache's sorted maps, whose lookups were the largest single cost of the stream threads.
+     * Stores whose writes the record cache cannot merge (decision 0011): a finding's member facts are rewritten when they
+     * change, rarely within one commit. Caching them only added entries to the cache's sorted maps, whose lookups were the
+     * largest single cost of the stream threads.
      */
-    static final Set<String> UNCACHED = Set.of(StoreNames.ACTIVITY_LOG, MetricsNames.DAY_MEMBERS_STORE);
+    static final Set<String> UNCACHED = Set.of(MetricsNames.DAY_MEMBERS_STORE);
 
     private HandoffTopology() {
     }
@@ -139,9 +138,6 @@ public final class HandoffTopology {
         addStore(t, StoreNames.FINDING_STATE, states);
         addStore(t, StoreNames.UNROUTED_QUEUE, Serdes.Long());
         addStore(t, StoreNames.DEPENDENTS, Serdes.String());
-        // Each activity is encoded once, for its store entry and findings.activity alike (decision 0012).
-        EncodedOnce<FindingActivity> activities = EncodedOnce.of(topics, Topics.FINDINGS_ACTIVITY);
-        addStore(t, StoreNames.ACTIVITY_LOG, activities);
         addStore(t, StoreNames.OWNER_OPEN, Serdes.String());
         addStore(t, StoreNames.SLA_FIRED, Serdes.Long());
         addStore(t, StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));
@@ -150,8 +146,8 @@ public final class HandoffTopology {
         addStore(t, StoreNames.KEV, topics.valueSerde(Topics.KEV));
         addStore(t, StoreNames.SLA_POLICIES, topics.valueSerde(Topics.SLA_POLICY));
 
-        t.addSink(FindingLifecycleProcessor.TO_ACTIVITY, topics.name(Topics.FINDINGS_ACTIVITY), new StringSerializer(),
-                activities.serializer(), "finding-lifecycle");
+        // No store keeps the activities: a finding's history is read from findings.activity (decision 0015).
+        addSink(t, topics, FindingLifecycleProcessor.TO_ACTIVITY, Topics.FINDINGS_ACTIVITY);
         t.addSink(FindingLifecycleProcessor.TO_STATE, topics.name(Topics.FINDINGS_STATE), new StringSerializer(), states.serializer(),
                 "finding-lifecycle");
         addSink(t, topics, FindingLifecycleProcessor.TO_NOTIFY, Topics.NOTIFY_REQUESTS);
@@ -210,10 +206,9 @@ public final class HandoffTopology {
 
     /**
      * A topic's serde whose serializer remembers, per thread, the last {@value #REMEMBERED} values it encoded and their
-     * bytes: a finding state or an activity is put into its store and then forwarded to its topic by the same stream
-     * thread, and is Avro-encoded once instead of twice (an input's activities, about three, are all put before any is
-     * forwarded). The bytes are always the topic's encoding (the store's too, whatever topic Kafka Streams names), so
-     * they are interchangeable. Values are compared by identity: a saved state or activity is never changed after.
+     * bytes: a finding state is put into its store and then forwarded to its topic by the same stream thread, and is
+     * Avro-encoded once instead of twice. The bytes are always the topic's encoding (the store's too, whatever topic Kafka Streams names), so
+     * they are interchangeable. Values are compared by identity: a saved state is never changed after.
      */
     static final class EncodedOnce<V> implements Serde<V> {
         static final int REMEMBERED = 8;

@@ -140,6 +140,7 @@ class HandoffTopologyTest {
         FindingState waiting = current(f.getFindingId());
         assertNull(waiting.getOwnerId());
         assertEquals(RouteKind.UNROUTED, waiting.getRoute());
+        assertEquals(UnroutedCause.ASSET_BINDING_GAP, waiting.getUnroutedCause(), "the state says why, for the queue view");
         assertTrue(waiting.getFailureModes().contains(FailureMode.ASSET_BINDING_GAP));
         assertTrue(waiting.getEnrichmentMissing().contains("asset"));
         UnroutedEvent entered = unrouted.readValue();
@@ -154,11 +155,30 @@ class HandoffTopologyTest {
         assertEquals("u-ana", routed.getOwnerId());
         assertEquals(T0.plusSeconds(3600), routed.getRoutedAt(), "routed at the event time of the asset record");
         assertEquals(T0, routed.getCapturedAt());
+        assertNull(routed.getUnroutedCause(), "routed: no cause left");
         UnroutedEvent left = unrouted.readValue();
         assertEquals(UnroutedEventKind.LEFT, left.getKind());
         assertEquals(3_600_000L, left.getTimeInQueueMs());
         assertNull(unroutedStore().get(f.getFindingId()));
         assertEquals("u-ana", notify.readValue().getOwnerId());
+    }
+
+    @Test
+    void aFindingsActivityIsOnTheLogNoEarlierThanItsCaptureSoAHistoryReadSeekingThereFindsIt() {
+        pipe(Topics.OWNERS, "u-ana", Fixtures.person("u-ana", true, "payments"));
+        FindingReported f = Fixtures.finding(IMAGE, "CVE-2021-44228", SeverityBand.HIGH, T0);
+        capture(f);
+        activity.readRecordsToList().forEach(r -> assertEquals(T0, r.getRecordTime(), r.value().getKind().toString()));
+
+        // The asset register's entry is dated an hour before the capture; it routes the waiting finding now.
+        pipe(Topics.ASSETS, "api", Asset.newBuilder(Fixtures.asset("api", IMAGE, "u-ana", "payments"))
+                .setEventTime(T0.minusSeconds(3600)).build());
+
+        var records = activity.readRecordsToList();
+        var routed = records.stream().filter(r -> r.value().getKind() == ActivityKind.ROUTED).findFirst().orElseThrow();
+        assertEquals(T0.minusSeconds(3600), routed.value().getEventTime(), "the activity keeps its cause's event time");
+        assertEquals(T0, routed.getRecordTime(), "but its record is timestamped no earlier than the capture");
+        records.forEach(r -> assertFalse(r.getRecordTime().isBefore(T0), r.toString()));
     }
 
     @Test

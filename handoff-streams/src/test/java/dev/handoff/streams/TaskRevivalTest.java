@@ -133,7 +133,6 @@ class TaskRevivalTest {
         serdes.put(StoreNames.FINDING_STATE, topics.valueSerde(Topics.FINDINGS_STATE));
         serdes.put(StoreNames.UNROUTED_QUEUE, Serdes.Long());
         serdes.put(StoreNames.DEPENDENTS, Serdes.String());
-        serdes.put(StoreNames.ACTIVITY_LOG, topics.valueSerde(Topics.FINDINGS_ACTIVITY));
         serdes.put(StoreNames.OWNER_OPEN, Serdes.String());
         serdes.put(StoreNames.SLA_FIRED, Serdes.Long());
         serdes.put(StoreNames.ASSETS, topics.valueSerde(Topics.ASSETS));

@@ -87,14 +87,6 @@ public final class QueryServer implements AutoCloseable {
         return start(bindHost, port).attach(service);
     }
 
-    /**
-     * Serves the stores of {@code streams} on every interface at {@code port}; {@code applicationServer} is
-     * the {@code application.server} value (host:port) {@code streams} was configured with.
-     */
-    public static QueryServer start(KafkaStreams streams, String applicationServer, int port) {
-        return start(new QueryService(streams, applicationServer), "0.0.0.0", port);
-    }
-
     /** Starts answering queries from {@code queryService}. */
     public QueryServer attach(QueryService queryService) {
         this.service = Objects.requireNonNull(queryService, "queryService");

@@ -1,8 +1,6 @@
 package dev.handoff.streams.query;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.handoff.avro.ActivityKind;
-import dev.handoff.avro.FindingActivity;
 import dev.handoff.avro.FindingState;
 import dev.handoff.avro.SeverityBand;
 import dev.handoff.avro.UnroutedCause;
@@ -82,26 +80,24 @@ public final class QueryService {
     private final PeerClient peers;
     private final Duration storeWait;
     private final ZoneId zone;
+    private final ActivityHistory history;
 
-    public QueryService(KafkaStreams streams, String applicationServer) {
-        this(streams, applicationServer, DEFAULT_PEER_TIMEOUT, DEFAULT_STORE_WAIT);
-    }
-
-    /** @param zone the workspace zone whose day boundaries cut metric cohorts ({@code metrics.zone}) */
-    public QueryService(KafkaStreams streams, String applicationServer, ZoneId zone) {
-        this(streams, applicationServer, DEFAULT_PEER_TIMEOUT, DEFAULT_STORE_WAIT, zone);
+    /**
+     * @param history where a finding's timeline is read from ({@code findings.activity}); its owner closes it
+     * @param zone    the workspace zone whose day boundaries cut metric cohorts ({@code metrics.zone})
+     */
+    public QueryService(KafkaStreams streams, String applicationServer, ActivityHistory history, ZoneId zone) {
+        this(streams, applicationServer, history, DEFAULT_PEER_TIMEOUT, DEFAULT_STORE_WAIT, zone);
     }
 
     /**
      * @param peerTimeout bound on each call to another instance (connect and answer)
      * @param storeWait   how long a read waits for stores that are rebalancing before answering 503
      */
-    public QueryService(KafkaStreams streams, String applicationServer, Duration peerTimeout, Duration storeWait) {
-        this(streams, applicationServer, peerTimeout, storeWait, ZoneId.of("UTC"));
-    }
-
-    public QueryService(KafkaStreams streams, String applicationServer, Duration peerTimeout, Duration storeWait, ZoneId zone) {
+    public QueryService(KafkaStreams streams, String applicationServer, ActivityHistory history, Duration peerTimeout,
+                        Duration storeWait, ZoneId zone) {
         this.zone = Objects.requireNonNull(zone, "zone");
+        this.history = Objects.requireNonNull(history, "history");
         this.streams = Objects.requireNonNull(streams, "streams");
         this.self = parseHostInfo(applicationServer);
         this.peers = new PeerClient(Objects.requireNonNull(peerTimeout, "peerTimeout"));
@@ -287,12 +283,11 @@ public final class QueryService {
             }
             ReadOnlyKeyValueStore<String, Long> queue = store(StoreNames.UNROUTED_QUEUE, null);
             ReadOnlyKeyValueStore<String, FindingState> states = store(StoreNames.FINDING_STATE, null);
-            ReadOnlyKeyValueStore<String, FindingActivity> activity = store(StoreNames.ACTIVITY_LOG, null);
             List<UnroutedItem> items = new ArrayList<>();
             try (KeyValueIterator<String, Long> it = queue.all()) {
                 it.forEachRemaining(kv -> {
                     FindingState state = states.get(kv.key);
-                    UnroutedCause cause = causeOf(state, lastRecordedCause(activity, kv.key));
+                    UnroutedCause cause = causeOf(state, state == null ? null : state.getUnroutedCause());
                     items.add(new UnroutedItem(kv.key, Instant.ofEpochMilli(kv.value), Duration.ZERO, cause,
                             state == null ? null : state.getBand(), state == null ? null : state.getTitle(),
                             state == null ? null : state.getAssetId()).at(now));
@@ -333,25 +328,15 @@ public final class QueryService {
     // ------------------------------------------------------------------ reading
 
     private Optional<FindingView> readLocalFinding(String findingId, int partition) {
-        return withStores("finding " + findingId, () -> {
-            ReadOnlyKeyValueStore<String, FindingState> states = store(StoreNames.FINDING_STATE, partition);
-            FindingState state = states.get(findingId);
-            if (state == null) {
-                return Optional.<FindingView>empty();
-            }
-            ReadOnlyKeyValueStore<String, FindingActivity> activity = store(StoreNames.ACTIVITY_LOG, partition);
-            List<FindingActivity> timeline = new ArrayList<>();
-            // Keys are findingId|<13-digit event millis>|eventId, so the scan is already in event-time order.
-            try (KeyValueIterator<String, FindingActivity> it = activity.prefixScan(findingId + "|", KEYS)) {
-                it.forEachRemaining(kv -> timeline.add(kv.value));
-            }
-            return Optional.of(new FindingView(state, timeline));
-        });
+        Optional<FindingState> state = withStores("finding " + findingId,
+                () -> Optional.ofNullable(this.<FindingState>store(StoreNames.FINDING_STATE, partition).get(findingId)));
+        // The timeline is read from findings.activity (decision 0015), outside the store retries: it needs no store.
+        return state.map(s -> new FindingView(s, history.read(findingId, s.getCapturedAt())));
     }
 
     /**
-     * Why a queued finding has no owner. No bound asset is always a binding gap; otherwise the cause the
-     * router recorded last, unless that is a binding gap the asset register has since closed.
+     * Why a queued finding has no owner. No bound asset is always a binding gap; otherwise the cause its last
+     * routing found (on the state since decision 0015), unless that is a binding gap the asset register has since closed.
      */
     static UnroutedCause causeOf(FindingState state, UnroutedCause lastRecorded) {
         if (state != null && state.getAssetId() == null) {
@@ -361,23 +346,6 @@ public final class QueryService {
             return lastRecorded;
         }
         return state == null ? lastRecorded : UnroutedCause.NO_ACTIVE_OWNER;
-    }
-
-    private static UnroutedCause lastRecordedCause(ReadOnlyKeyValueStore<String, FindingActivity> activity, String findingId) {
-        UnroutedCause last = null;
-        try (KeyValueIterator<String, FindingActivity> it = activity.prefixScan(findingId + "|", KEYS)) {
-            while (it.hasNext()) {
-                FindingActivity a = it.next().value;
-                if (a.getKind() == ActivityKind.UNROUTED && a.getAttributes().get("cause") != null) {
-                    try {
-                        last = UnroutedCause.valueOf(a.getAttributes().get("cause"));
-                    } catch (IllegalArgumentException unknown) {
-                        // A cause written by a newer build: fall back to what the state says.
-                    }
-                }
-            }
-        }
-        return last;
     }
 
     private static SeverityBand band(String name) {

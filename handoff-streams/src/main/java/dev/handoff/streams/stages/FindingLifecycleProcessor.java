@@ -141,7 +141,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
     private KeyValueStore<String, FindingState> states;
     private KeyValueStore<String, Long> unrouted;
     private KeyValueStore<String, String> dependents;
-    private KeyValueStore<String, FindingActivity> activityLog;
     private KeyValueStore<String, String> ownerOpen;
     private KeyValueStore<String, Asset> assets;
     private KeyValueStore<String, Owner> owners;
@@ -181,7 +180,6 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         states = context.getStateStore(StoreNames.FINDING_STATE);
         unrouted = context.getStateStore(StoreNames.UNROUTED_QUEUE);
         dependents = context.getStateStore(StoreNames.DEPENDENTS);
-        activityLog = context.getStateStore(StoreNames.ACTIVITY_LOG);
         ownerOpen = context.getStateStore(StoreNames.OWNER_OPEN);
         assets = context.getStateStore(StoreNames.ASSETS);
         owners = context.getStateStore(StoreNames.OWNERS);
@@ -448,8 +446,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
                             .setAttributes(Map.of("sla", t.sla().name(), "level", t.level().name(),
                                     "deadline", t.deadline().toString(), "reminder", Integer.toString(t.reminder()))));
             out.emit(TO_BREACH, t.findingId(), alert);
-            recordActivities(out);
-            out.flushWithoutState(context);
+            out.flushWithoutState(context, s.getCapturedAt());
             timers.nextReminder(t).ifPresent(timers::add);
         }
     }
@@ -674,7 +671,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         // Every record the decision read, the owners it passed over included: any of them changing can change it.
         replaceDependencies(s.getFindingId(), new ArrayList<>(Dependencies.referencedIds(route, null)));
         if (route.ownerId() == null) {
-            s.setOwnerId(null).setRoute(RouteKind.UNROUTED);
+            s.setOwnerId(null).setRoute(RouteKind.UNROUTED).setUnroutedCause(route.cause());
             if (previousOwner != null || s.getRoutedAt() == null) {
                 out.activity(ActivityKind.UNROUTED, null, s, a -> a.setNote(route.explanation())
                         .setAttributes(Map.of("cause", String.valueOf(route.cause()))));
@@ -682,7 +679,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             enterUnrouted(s, cause, out, route.cause());
             return;
         }
-        s.setOwnerId(route.ownerId()).setRoute(route.kind());
+        s.setOwnerId(route.ownerId()).setRoute(route.kind()).setUnroutedCause(null);
         leaveUnrouted(s, cause, out, route.cause());
         if (route.ownerId().equals(previousOwner)) {
             return;
@@ -914,7 +911,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
     private void reassign(FindingState.Builder s, Cause cause, Emits out, String toOwner, String toTeam, String note) {
         String from = s.getOwnerId();
-        s.setOwnerId(toOwner).setRoute(RouteKind.REASSIGNED);
+        s.setOwnerId(toOwner).setRoute(RouteKind.REASSIGNED).setUnroutedCause(null);
         Owner owner = ownerRecords.get(toOwner);
         if (toTeam != null) {
             s.setTeamId(toTeam);
@@ -1182,23 +1179,18 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         indexOwner(before, state);
         reschedule(state);
         advanceStreamTime(cause.eventTime());
-        recordActivities(out);
         out.flush(context, state);
     }
 
     /**
-     * Writes the activities of {@code out} to the activity log, one key per activity: a blind put, no read. The store's
-     * serde and the {@code findings.activity} sink share one encoding of each (decision 0012).
+     * The record timestamp of a finding's activity on {@code findings.activity}: its event time, but never before the
+     * finding's capture. A reader of the finding's history seeks the topic to its {@code captured_at} by timestamp
+     * ({@code offsetsForTimes}, decision 0015); an input whose event time lies before the capture (a register entry
+     * changed earlier, a clock behind) would otherwise land before that offset and be missed. The activity's own
+     * {@code event_time} is unchanged.
      */
-    private void recordActivities(Emits out) {
-        for (FindingActivity a : out.activities) {
-            activityLog.put(activityKey(a), a);
-        }
-    }
-
-    /** Sorts a finding's activities by event time, then id, under one prefix. */
-    public static String activityKey(FindingActivity a) {
-        return a.getFindingId() + "|" + SortableMillis.of(a.getEventTime().toEpochMilli()) + "|" + a.getEventId();
+    static long activityTimestamp(long eventTimeMs, Instant capturedAt) {
+        return capturedAt == null ? eventTimeMs : Math.max(eventTimeMs, capturedAt.toEpochMilli());
     }
 
     /** An owner stops holding a delivered notification once it is acknowledged, closed or routed to someone else. */
@@ -1362,15 +1354,24 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             others.add(KeyValue.pair(child, KeyValue.pair(key, value)));
         }
 
+        private void forwardActivities(ProcessorContext<String, Object> ctx, long ts) {
+            for (FindingActivity a : activities) {
+                ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
+            }
+        }
+
         boolean isEmpty() {
             return activities.isEmpty() && others.isEmpty();
         }
 
+        /** Emits records that change no finding state: no activity, or those of a finding captured at {@code capturedAt}. */
         void flushWithoutState(ProcessorContext<String, Object> ctx) {
+            flushWithoutState(ctx, null);
+        }
+
+        void flushWithoutState(ProcessorContext<String, Object> ctx, Instant capturedAt) {
             long ts = cause.eventTime().toEpochMilli();
-            for (FindingActivity a : activities) {
-                ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
-            }
+            forwardActivities(ctx, activityTimestamp(ts, capturedAt));
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
                 ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
             }
@@ -1378,9 +1379,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
 
         void flush(ProcessorContext<String, Object> ctx, FindingState state) {
             long ts = cause.eventTime().toEpochMilli();
-            for (FindingActivity a : activities) {
-                ctx.forward(new Record<String, Object>(findingId, a, ts), TO_ACTIVITY);
-            }
+            forwardActivities(ctx, activityTimestamp(ts, state.getCapturedAt()));
             ctx.forward(new Record<String, Object>(findingId, state, ts), TO_STATE);
             ctx.forward(new Record<String, Object>(findingId, state, ts), TO_METRICS);
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {

@@ -12,8 +12,10 @@ public final class StoreNames {
     public static final String UNROUTED_QUEUE = "unrouted-queue";
     /** Which open findings depend on which reference record ({@code kind:id|findingId}), for re-routing. */
     public static final String DEPENDENTS = "routing-dependents";
-    /** Each finding's activity timeline: {@code findingId|eventTimeMillis(13 digits)|eventId} to the activity. */
-    public static final String ACTIVITY_LOG = "finding-activity-log";
+    /*
+     * No store keeps a finding's activities (finding-activity-log until decision 0015): the query API reads them from
+     * findings.activity. The name must not be reused for a store of another content.
+     */
     /** Open findings by routed owner: {@code ownerId|findingId} to the finding's band, for the owner view. */
     public static final String OWNER_OPEN = "owner-open-findings";
     /**

@@ -125,6 +125,10 @@ class QueryApiIT {
         send(Topics.FINDINGS_COMMANDS, acknowledged.getFindingId(),
                 Fixtures.command(acknowledged.getFindingId(), CommandKind.ACKNOWLEDGE, "u-ana", T0.plusSeconds(1800)));
         awaitUntil("the acknowledgement applied", () -> "ACKNOWLEDGED".equals(stateOf(acknowledged).path("status").asText(null)));
+        // The timeline is read from findings.activity, committed records only: it may trail the state by a commit.
+        awaitUntil("the acknowledgement on the timeline", () -> kinds(timelineOf(acknowledged)).contains("ACKNOWLEDGED"));
+        awaitUntil("every capture on its timeline", () -> Stream.concat(bound.stream(), unbound.stream())
+                .allMatch(f -> kinds(timelineOf(f)).contains("CAPTURED")));
     }
 
     @AfterAll
@@ -286,6 +290,15 @@ class QueryApiIT {
     }
 
     /** The finding's state as instance A's query API shows it; a missing node while it is not there yet. */
+    private JsonNode timelineOf(FindingReported f) {
+        try {
+            Answer a = get(instances.get(0), "/findings/" + f.getFindingId());
+            return a.status == 200 ? a.body.get("timeline") : MAPPER.createArrayNode();
+        } catch (IOException | InterruptedException e) {
+            return MAPPER.createArrayNode();
+        }
+    }
+
     private JsonNode stateOf(FindingReported f) {
         try {
             Answer a = get(instances.get(0), "/findings/" + f.getFindingId());
@@ -349,13 +362,15 @@ class QueryApiIT {
     private static final class Instance implements AutoCloseable {
         final QueryServer server;
         final KafkaStreams streams;
+        final ActivityHistory history;
         final String advertised;
         final String base;
         final Topics topics;
 
-        private Instance(QueryServer server, KafkaStreams streams, String advertised, Topics topics) {
+        private Instance(QueryServer server, KafkaStreams streams, ActivityHistory history, String advertised, Topics topics) {
             this.server = server;
             this.streams = streams;
+            this.history = history;
             this.advertised = advertised;
             this.base = "http://" + advertised;
             this.topics = topics;
@@ -375,9 +390,11 @@ class QueryApiIT {
             props.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
             KafkaStreams streams = new KafkaStreams(HandoffTopology.build(topics), props);
             streams.setStateListener((now, before) -> onChange.run());
-            server.attach(new QueryService(streams, advertised));
+            ActivityHistory history = new ActivityHistory(props, topics.name(Topics.FINDINGS_ACTIVITY),
+                    topics.valueSerde(Topics.FINDINGS_ACTIVITY).deserializer(), Duration.ofSeconds(10));
+            server.attach(new QueryService(streams, advertised, history, java.time.ZoneId.of("UTC")));
             streams.start();
-            return new Instance(server, streams, advertised, topics);
+            return new Instance(server, streams, history, advertised, topics);
         }
 
         /** Partitions of the findings topic whose active task runs here, per the group's metadata. */
@@ -408,6 +425,7 @@ class QueryApiIT {
         @Override
         public void close() {
             server.close();
+            history.close();
             streams.close(Duration.ofSeconds(10));
         }
     }
