@@ -13,7 +13,6 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -53,7 +52,6 @@ public final class CohortPartials implements Processor<String, Object, String, b
     static final Duration GAUGE_HEARTBEAT = Duration.ofHours(1);
 
     static final String MEMBER = "d|";
-    static final String FINDING = "f|";
     private static final String OPEN_KEY = "~open";
     private static final String CURRENT_KEY = "~open-current";
     private static final String SENT = "sent|";
@@ -104,9 +102,9 @@ public final class CohortPartials implements Processor<String, Object, String, b
 
     @Override
     public void process(Record<String, Object> record) {
-        if (record.value() instanceof FindingState state) {
+        if (record.value() instanceof StateSaved saved) {
             ticks.arrived();
-            onState(state);
+            onState(saved.before(), saved.after());
         } else if (record.value() instanceof GaugeSnapshot gauge) {
             GaugeSnapshot full = gauge.withCounts(open, openWithCurrentOwner);
             if (unchanged(full)) {
@@ -117,36 +115,31 @@ public final class CohortPartials implements Processor<String, Object, String, b
         }
     }
 
-    private void onState(FindingState state) {
+    /**
+     * What the finding was is derived from the state before the save, which the lifecycle processor read anyway: the
+     * member entry it had then is exactly {@code DayMember.of(before)}, written when {@code before} was saved. So the
+     * save costs no read here, and no index from finding to day is kept (decision 0015).
+     */
+    private void onState(FindingState stateBefore, FindingState state) {
         String findingId = state.getFindingId();
-        byte[] entry = members.get(FINDING + findingId);
-        byte flagsBefore = entry == null ? 0 : entry[0];
-        String dayBefore = entry == null ? null : new String(entry, 1, entry.length - 1, StandardCharsets.UTF_8);
-        byte flags = flags(state);
-        count(flagsBefore, flags);
+        count(stateBefore == null ? 0 : flags(stateBefore), flags(state));
         DayMember member = DayMember.of(state, settings.zone());
         String day = member.day().toString();
         byte[] value = member.encode();
-        String key = memberKey(day, findingId);
-        byte[] before = dayBefore == null ? null : members.get(memberKey(dayBefore, findingId));
-        if (before != null && dayBefore.equals(day) && Arrays.equals(before, value)) {
-            if (flags != flagsBefore) {
-                members.put(FINDING + findingId, findingEntry(flags, day));
+        DayMember was = stateBefore == null ? null : DayMember.of(stateBefore, settings.zone());
+        if (was != null) {
+            String dayBefore = was.day().toString();
+            if (dayBefore.equals(day) && Arrays.equals(was.encode(), value)) {
+                return;
             }
-            return;
-        }
-        if (before != null) {
             // The cohorts it was in changed too: it left them (band raised, re-routed, reopened on another day) or its
             // facts there changed.
-            markChanged(dayBefore, DayMember.decode(LocalDate.parse(dayBefore), before).cohorts());
+            markChanged(dayBefore, was.cohorts());
             if (!dayBefore.equals(day)) {
                 members.delete(memberKey(dayBefore, findingId));
             }
         }
-        members.put(key, value);
-        if (entry == null || flags != flagsBefore || !day.equals(dayBefore)) {
-            members.put(FINDING + findingId, findingEntry(flags, day));
-        }
+        members.put(memberKey(day, findingId), value);
         markChanged(day, member.cohorts());
     }
 
@@ -333,11 +326,4 @@ public final class CohortPartials implements Processor<String, Object, String, b
         return MEMBER + day + "|" + findingId;
     }
 
-    private static byte[] findingEntry(byte flags, String day) {
-        byte[] d = day.getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[d.length + 1];
-        out[0] = flags;
-        System.arraycopy(d, 0, out, 1, d.length);
-        return out;
-    }
 }

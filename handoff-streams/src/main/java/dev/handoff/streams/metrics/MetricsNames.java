@@ -10,7 +10,7 @@ public final class MetricsNames {
 
     /**
      * Finding partitions: {@code d|yyyy-MM-dd|findingId} to the finding's cohort values and member facts under its cohort
-     * day, and {@code f|findingId} to its open flags and cohort day.
+     * day. (Until decision 0015 also {@code f|findingId} to its open flags and cohort day; such keys are no longer read.)
      */
     public static final String DAY_MEMBERS_STORE = "metrics-day-members";
     /**

@@ -1179,7 +1179,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         indexOwner(before, state);
         reschedule(state);
         advanceStreamTime(cause.eventTime());
-        out.flush(context, state);
+        out.flush(context, before, state);
     }
 
     /**
@@ -1377,11 +1377,11 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
             }
         }
 
-        void flush(ProcessorContext<String, Object> ctx, FindingState state) {
+        void flush(ProcessorContext<String, Object> ctx, FindingState before, FindingState state) {
             long ts = cause.eventTime().toEpochMilli();
             forwardActivities(ctx, activityTimestamp(ts, state.getCapturedAt()));
             ctx.forward(new Record<String, Object>(findingId, state, ts), TO_STATE);
-            ctx.forward(new Record<String, Object>(findingId, state, ts), TO_METRICS);
+            ctx.forward(new Record<String, Object>(findingId, new dev.handoff.streams.metrics.StateSaved(before, state), ts), TO_METRICS);
             for (KeyValue<String, KeyValue<String, SpecificRecord>> o : others) {
                 ctx.forward(new Record<>(o.value.key, o.value.value, ts), o.key);
             }

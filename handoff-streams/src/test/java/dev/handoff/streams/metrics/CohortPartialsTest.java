@@ -306,6 +306,9 @@ class CohortPartialsTest {
         return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values).withLoggingDisabled().build();
     }
 
+    /** The finding-state store's part: each finding's last saved state, which the lifecycle processor hands on with a save. */
+    private final Map<String, FindingState> savedStates = new java.util.HashMap<>();
+
     /** One finding partition's half, on in-memory stores. */
     private final class Partition {
         final List<KeyValueStore<String, ?>> stores;
@@ -324,7 +327,8 @@ class CohortPartialsTest {
         }
 
         void save(FindingState s) {
-            processor.process(new Record<>(s.getFindingId(), s, s.getEventTime().toEpochMilli()));
+            FindingState before = savedStates.put(s.getFindingId(), s);
+            processor.process(new Record<>(s.getFindingId(), new StateSaved(before, s), s.getEventTime().toEpochMilli()));
         }
 
         /** A refresh at {@code at}, with what was forwarded before it forgotten. */
