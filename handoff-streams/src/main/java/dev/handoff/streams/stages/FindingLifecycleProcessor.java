@@ -1178,6 +1178,7 @@ public final class FindingLifecycleProcessor implements Processor<String, byte[]
         releaseLoad(before, state, cause.eventTime());
         indexOwner(before, state);
         reschedule(state);
+        timers.forgetSpent(before, state);
         advanceStreamTime(cause.eventTime());
         out.flush(context, before, state);
     }

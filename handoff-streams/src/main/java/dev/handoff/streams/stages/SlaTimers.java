@@ -5,6 +5,8 @@ import dev.handoff.avro.FindingState;
 import dev.handoff.avro.SlaKind;
 import dev.handoff.streams.SortableMillis;
 import dev.handoff.streams.sla.ReminderSchedule;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.time.Instant;
@@ -39,6 +41,8 @@ final class SlaTimers {
                     p.length > 5 ? Integer.parseInt(p[5]) : 0, Instant.ofEpochMilli(Long.parseLong(p[0])));
         }
     }
+
+    private static final StringSerializer KEYS = new StringSerializer();
 
     private final TimerIndex index;
     private final KeyValueStore<String, Long> fired;
@@ -150,6 +154,35 @@ final class SlaTimers {
         }
         fired.put(t.alertId(), t.due().toEpochMilli());
         return true;
+    }
+
+    /**
+     * Forgets the fired alerts of the SLAs that can no longer fire for the finding saved as {@code after}: the handoff
+     * and no-ack alerts once it is acknowledged, every alert once its remediation clock has stopped (closed). They were
+     * kept only so that a re-save does not schedule them again, and {@link #wanted} no longer asks for them. Should the
+     * finding reopen, its deadlines run from the reopening, so its alerts have other ids. Most fired alerts are spent
+     * this way: they were a third of the keys of the lifecycle's stores at a million events.
+     */
+    void forgetSpent(FindingState before, FindingState after) {
+        if (before == null) {
+            return;
+        }
+        boolean closed = Transitions.REMEDIATION_RUNNING.contains(before.getStatus())
+                && !Transitions.REMEDIATION_RUNNING.contains(after.getStatus());
+        boolean acknowledged = before.getAcknowledgedAt() == null && after.getAcknowledgedAt() != null;
+        if (!closed && !acknowledged) {
+            return;
+        }
+        String prefix = after.getFindingId() + "|";
+        List<String> spent = new ArrayList<>();
+        try (KeyValueIterator<String, Long> it = fired.prefixScan(prefix, KEYS)) {
+            it.forEachRemaining(kv -> {
+                if (closed || !kv.key.startsWith(prefix + SlaKind.REMEDIATION.name() + "|")) {
+                    spent.add(kv.key);
+                }
+            });
+        }
+        spent.forEach(fired::delete);
     }
 
     /** After a breach or reminder, schedules the next reminder of the back-off. */
