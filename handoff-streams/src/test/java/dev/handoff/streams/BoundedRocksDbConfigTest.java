@@ -45,6 +45,8 @@ class BoundedRocksDbConfigTest {
             assertEquals(4L * 1024 * 1024, a.writeBufferSize());
             assertEquals(2, a.maxWriteBufferNumber());
             assertEquals(org.rocksdb.CompressionType.LZ4_COMPRESSION, a.compressionType());
+            assertEquals(org.rocksdb.CompressionType.ZSTD_COMPRESSION, a.bottommostCompressionType(),
+                    "the last level, where most of a store settles, is written once per compaction and read rarely");
 
             setter.close("owner-load", a);
             assertTrue(blockCache(b).isOwningHandle(), "closing one store leaves the shared cache open for the others");
