@@ -290,19 +290,19 @@ class QueryApiIT {
     }
 
     /** The finding's state as instance A's query API shows it; a missing node while it is not there yet. */
-    private JsonNode timelineOf(FindingReported f) {
-        try {
-            Answer a = get(instances.get(0), "/findings/" + f.getFindingId());
-            return a.status == 200 ? a.body.get("timeline") : MAPPER.createArrayNode();
-        } catch (IOException | InterruptedException e) {
-            return MAPPER.createArrayNode();
-        }
+    private JsonNode stateOf(FindingReported f) {
+        return viewOf(f).path("state");
     }
 
-    private JsonNode stateOf(FindingReported f) {
+    /** The finding's timeline as instance A's query API shows it; a missing node (no entries) while it is not there yet. */
+    private JsonNode timelineOf(FindingReported f) {
+        return viewOf(f).path("timeline");
+    }
+
+    private JsonNode viewOf(FindingReported f) {
         try {
             Answer a = get(instances.get(0), "/findings/" + f.getFindingId());
-            return a.status == 200 ? a.body.get("state") : MAPPER.missingNode();
+            return a.status == 200 ? a.body : MAPPER.missingNode();
         } catch (IOException | InterruptedException e) {
             return MAPPER.missingNode();
         }
