@@ -3,6 +3,7 @@ package dev.handoff.streams;
 import org.apache.kafka.streams.state.RocksDBConfigSetter;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.Cache;
+import org.rocksdb.CompactionStyle;
 import org.rocksdb.CompressionType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
@@ -18,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * shared LRU cache of {@code rocksdb.memory.bytes} bytes, with a {@link WriteBufferManager} that charges
  * memtables to that same cache up to the {@code rocksdb.write.buffer.ratio} share of it; index and filter blocks
  * live in the cache too, so they are bounded as well. SST files are LZ4-compressed (Kafka Streams leaves them
- * uncompressed); figures in BENCHMARKS.md.
+ * uncompressed), ZSTD in the last level, and compacted by level rather than Kafka Streams' universal style, so little
+ * more than the live data stays on disk; figures in BENCHMARKS.md.
  *
  * <p>The cache and manager are static, one pair per distinct bound, created on first use and never closed: every store
  * of every {@code KafkaStreams} instance in the JVM with that bound shares them (several instances run in one JVM in
@@ -36,6 +38,8 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
     /** Smaller than Kafka's 16 MiB: with ~240 stores, memtables fill the shared budget long before a store's own ones. */
     private static final long WRITE_BUFFER_BYTES = 4L * 1024 * 1024;
     private static final int MAX_WRITE_BUFFERS = 2;
+    /** Flushed files that start a compaction into the store's last level; RocksDB's default is 4. */
+    static final int LEVEL0_COMPACTION_TRIGGER = 2;
     /** Part of the cache kept for index and filter blocks, so data blocks do not evict them. */
     private static final double INDEX_FILTER_RATIO = 0.1;
 
@@ -69,6 +73,15 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
         // there took the state on disk 8-9 % below LZ4's in the end-to-end bench; its CPU cost, if any, was within the
         // spread of the runs (BENCHMARKS.md, seventh round).
         options.setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION);
+        // Kafka Streams opens its stores with universal compaction, which merges a store's sorted runs only once four
+        // have piled up and lets them grow to three times the live data; the end-to-end bench found 24-30 % of each
+        // store's SST bytes to be versions overwritten or deleted since. Levelled compaction with dynamic level sizes
+        // puts a small store's data straight into its last level, and compacting as soon as two flushes have landed
+        // keeps the older versions from piling up: 8 % over the live data in the bench, for the same CPU per event
+        // (BENCHMARKS.md, eighth round; decision 0016).
+        options.setCompactionStyle(CompactionStyle.LEVEL);
+        options.setLevelCompactionDynamicLevelBytes(true);
+        options.setLevel0FileNumCompactionTrigger(LEVEL0_COMPACTION_TRIGGER);
     }
 
     /** Leaves the shared cache and write buffer manager open: other stores use them. */

@@ -2,10 +2,19 @@ package dev.handoff.streams;
 
 import org.apache.kafka.streams.state.internals.BlockBasedTableConfigWithAccessibleCache;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.Cache;
+import org.rocksdb.CompactionStyle;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,9 +56,72 @@ class BoundedRocksDbConfigTest {
             assertEquals(org.rocksdb.CompressionType.LZ4_COMPRESSION, a.compressionType());
             assertEquals(org.rocksdb.CompressionType.ZSTD_COMPRESSION, a.bottommostCompressionType(),
                     "the last level, where most of a store settles, is written once per compaction and read rarely");
+            assertEquals(CompactionStyle.LEVEL, a.compactionStyle(), "not Kafka Streams' universal compaction");
+            assertTrue(a.levelCompactionDynamicLevelBytes());
+            assertEquals(2, a.level0FileNumCompactionTrigger());
 
             setter.close("owner-load", a);
             assertTrue(blockCache(b).isOwningHandle(), "closing one store leaves the shared cache open for the others");
+        }
+    }
+
+    /**
+     * A store Kafka Streams wrote with its own universal compaction (every build before this setting) opens under the
+     * setter with every value, and the versions overwritten since are compacted away after two flushes rather than kept.
+     */
+    @Test
+    void aStoreWrittenWithUniversalCompactionOpensAndDropsOverwrittenVersions(@TempDir Path dir) throws Exception {
+        String path = dir.resolve("finding-state").toString();
+        try (Options universal = new Options().setCreateIfMissing(true).setCompactionStyle(CompactionStyle.UNIVERSAL);
+             RocksDB db = RocksDB.open(universal, path)) {
+            writeAll(db, "old", 3);
+        }
+        try (Options options = storeOptions()) {
+            options.setCreateIfMissing(true);
+            setter.setConfig("finding-state", options, Map.of());
+            try (RocksDB db = RocksDB.open(options, path)) {
+                for (int i = 0; i < KEYS; i++) {
+                    assertEquals("old-2-" + i, new String(db.get(key(i)), StandardCharsets.UTF_8), "key " + i);
+                }
+                writeAll(db, "new", 3);
+                awaitCompactions(db);
+                for (int i = 0; i < KEYS; i += 97) {
+                    assertEquals("new-2-" + i, new String(db.get(key(i)), StandardCharsets.UTF_8), "key " + i);
+                }
+                // Six versions of every key were flushed, each into a file of its own. Compacting once two have landed
+                // leaves at most the compacted data and the last flush; universal compaction (Kafka Streams' own)
+                // waits for four runs and would leave three here.
+                long files = db.getLiveFilesMetaData().size();
+                assertTrue(files <= 2, "SST files left: " + files + "\n" + db.getProperty("rocksdb.levelstats"));
+            }
+        }
+    }
+
+    private static final int KEYS = 5_000;
+
+    private static byte[] key(int i) {
+        return String.format(Locale.ROOT, "f1-%08d", i).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Writes every key {@code versions} times, a flush after each round: each round becomes a file of its own. */
+    private static void writeAll(RocksDB db, String prefix, int versions) throws RocksDBException {
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            for (int v = 0; v < versions; v++) {
+                for (int i = 0; i < KEYS; i++) {
+                    db.put(key(i), (prefix + "-" + v + "-" + i).getBytes(StandardCharsets.UTF_8));
+                }
+                db.flush(flush);
+            }
+        }
+    }
+
+    private static void awaitCompactions(RocksDB db) throws RocksDBException, InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (db.getLongProperty("rocksdb.compaction-pending") != 0 || db.getLongProperty("rocksdb.num-running-compactions") != 0) {
+            if (System.nanoTime() > until) {
+                throw new AssertionError("compactions still pending after 30 s");
+            }
+            Thread.sleep(20);
         }
     }
 
