@@ -74,11 +74,10 @@ public final class BoundedRocksDbConfig implements RocksDBConfigSetter {
         // spread of the runs (BENCHMARKS.md, seventh round).
         options.setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION);
         // Kafka Streams opens its stores with universal compaction, which merges a store's sorted runs only once four
-        // have piled up and lets them grow to three times the live data; the end-to-end bench found 24-30 % of each
-        // store's SST bytes to be versions overwritten or deleted since. Levelled compaction with dynamic level sizes
-        // puts a small store's data straight into its last level, and compacting as soon as two flushes have landed
-        // keeps the older versions from piling up: 8 % over the live data in the bench, for the same CPU per event
-        // (BENCHMARKS.md, eighth round; decision 0016).
+        // have piled up and lets them grow to three times the live data: in the end-to-end bench 24-29 % of the SST
+        // bytes were versions overwritten or deleted since. Levelled compaction with dynamic level sizes puts a small
+        // store's data straight into its last level, and compacting as soon as two flushes have landed keeps the old
+        // versions from piling up: 7-8 % of the SST bytes, for the same CPU per event (decision 0016).
         options.setCompactionStyle(CompactionStyle.LEVEL);
         options.setLevelCompactionDynamicLevelBytes(true);
         options.setLevel0FileNumCompactionTrigger(LEVEL0_COMPACTION_TRIGGER);

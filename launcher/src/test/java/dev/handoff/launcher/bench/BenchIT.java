@@ -1,5 +1,7 @@
 package dev.handoff.launcher.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,10 +52,16 @@ class BenchIT {
         assertEquals(0, f.history().failed(), () -> "every history query answered: " + f.history().firstFailure());
         assertTrue(f.history().meanTimelineEntries() >= 1, "a finding's timeline holds at least its capture: " + f.history().format());
         assertTrue(out.contains("goals:"), out);
+        assertTrue(f.diskStateBytes() > 0 && f.memtableBytes() > 0 && f.memtableBytes() < f.liveStateBytes(),
+                "state measured on disk and live, memtables a part of live: " + f);
 
         for (String file : new String[] {BenchDump.EVENTS, BenchDump.ROWS, BenchDump.GAUGES, BenchDump.RUN}) {
             assertTrue(Files.size(dump.resolve(file)) > 0, file + " written");
         }
+        JsonNode state = new ObjectMapper().readTree(dump.resolve(BenchDump.RUN).toFile()).path("state");
+        assertEquals(f.diskStateBytes(), state.path("disk_bytes").asLong(), "run.json states the figures printed: " + state);
+        assertEquals(f.openFindings(), state.path("open_findings").asLong());
+        assertEquals(f.diskStateBytes() / f.openFindings(), state.path("disk_bytes_per_open_finding").asLong());
         ByteArrayOutputStream again = new ByteArrayOutputStream();
         Accuracy.Result recomputed = BenchDump.recompute(dump, new PrintStream(again, true, StandardCharsets.UTF_8));
         System.out.print(again.toString(StandardCharsets.UTF_8));
