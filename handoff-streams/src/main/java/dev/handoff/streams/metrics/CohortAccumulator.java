@@ -52,6 +52,7 @@ public final class CohortAccumulator {
     private final Map<HandoffMetrics.Segment, DDSketch> segments = new EnumMap<>(HandoffMetrics.Segment.class);
     private Instant latestAsOf;
     private boolean compact;
+    private boolean share;
     private boolean withStages = true;
 
     /** @param asOf the time as_of-dependent outcomes of members are computed at */
@@ -157,6 +158,18 @@ public final class CohortAccumulator {
     }
 
     /**
+     * Rows built after this call are a finding partition's share of a cohort (decision 0016): only what
+     * {@link #add(HandoffWindow)} and {@link #add(CycleWindow)} read back, that is counts, sketches (compact) and
+     * {@code as_of}. The event id, source and dimension key are empty and every quantile and rate is null: the
+     * merge recomputes them from the summed counts and merged sketches, and a share is never published.
+     */
+    public CohortAccumulator asShare() {
+        this.share = true;
+        this.compact = true;
+        return this;
+    }
+
+    /**
      * Rows added after this call contribute no stage sketches: for answers that show the five numbers
      * without the six-stage decomposition (one merge per row instead of six).
      */
@@ -187,33 +200,33 @@ public final class CohortAccumulator {
     /** A row of this window; now-gauges are left null for the caller to set on ALL rows. */
     public HandoffWindow handoffWindow(Window w, Instant recordedTime) {
         return HandoffWindow.newBuilder()
-                .setEventId(w.eventId("handoff", latestAsOf))
+                .setEventId(share ? "" : w.eventId("handoff", latestAsOf))
                 .setEventTime(latestAsOf)
                 .setRecordedTime(recordedTime)
-                .setSource(MetricsNames.SOURCE)
+                .setSource(share ? "" : MetricsNames.SOURCE)
                 .setWindowStart(w.start())
                 .setWindowEnd(w.end())
                 .setGranularity(w.granularity())
                 .setBand(w.band())
                 .setDimension(w.dimension())
-                .setDimensionKey(w.key())
+                .setDimensionKey(share ? "" : w.key())
                 .setAsOf(latestAsOf)
                 .setCaptured(captured)
                 .setAcknowledged(acknowledged)
                 .setInferredAcks(inferred)
-                .setMedianMs(boxed(LatencySketches.median(body)))
-                .setP90Ms(boxed(LatencySketches.p90(body)))
-                .setP99Ms(boxed(LatencySketches.p99(body)))
-                .setMaxMs(boxed(LatencySketches.max(body)))
+                .setMedianMs(share ? null : boxed(LatencySketches.median(body)))
+                .setP90Ms(share ? null : boxed(LatencySketches.p90(body)))
+                .setP99Ms(share ? null : boxed(LatencySketches.p99(body)))
+                .setMaxMs(share ? null : boxed(LatencySketches.max(body)))
                 .setNoAckNumerator(noAck)
                 .setNoAckDenominator(noAck + ackedInWindow)
-                .setNoAckRate(HandoffMetrics.noAckRate(noAck, ackedInWindow).orElse(null))
+                .setNoAckRate(share ? null : HandoffMetrics.noAckRate(noAck, ackedInWindow).orElse(null))
                 .setPending(pending)
                 .setHandoffBreaches(counts(breachModes))
                 .setRemediationBreaches(remediationBreaches)
                 .setDuplicates(duplicates)
                 .setReopened(reopened)
-                .setAckAmbiguityRate(HandoffMetrics.ackAmbiguityRate(inferred, acknowledged).orElse(null))
+                .setAckAmbiguityRate(share ? null : HandoffMetrics.ackAmbiguityRate(inferred, acknowledged).orElse(null))
                 .setStages(withStages ? stageLatencies() : List.of())
                 .setSketch(sketch(body))
                 .setUnroutedDepth(null)
@@ -229,21 +242,21 @@ public final class CohortAccumulator {
 
     public CycleWindow cycleWindow(Window w, Instant recordedTime) {
         return CycleWindow.newBuilder()
-                .setEventId(w.eventId("cycle", latestAsOf))
+                .setEventId(share ? "" : w.eventId("cycle", latestAsOf))
                 .setEventTime(latestAsOf)
                 .setRecordedTime(recordedTime)
-                .setSource(MetricsNames.SOURCE)
+                .setSource(share ? "" : MetricsNames.SOURCE)
                 .setWindowStart(w.start())
                 .setWindowEnd(w.end())
                 .setGranularity(w.granularity())
                 .setBand(w.band())
                 .setDimension(w.dimension())
-                .setDimensionKey(w.key())
+                .setDimensionKey(share ? "" : w.key())
                 .setAsOf(latestAsOf)
-                .setHandoff(stats(segments.get(HandoffMetrics.Segment.HANDOFF)))
-                .setTriage(stats(segments.get(HandoffMetrics.Segment.TRIAGE)))
-                .setFix(stats(segments.get(HandoffMetrics.Segment.FIX)))
-                .setVerification(stats(segments.get(HandoffMetrics.Segment.VERIFICATION)))
+                .setHandoff(segmentStats(segments.get(HandoffMetrics.Segment.HANDOFF)))
+                .setTriage(segmentStats(segments.get(HandoffMetrics.Segment.TRIAGE)))
+                .setFix(segmentStats(segments.get(HandoffMetrics.Segment.FIX)))
+                .setVerification(segmentStats(segments.get(HandoffMetrics.Segment.VERIFICATION)))
                 .setHandoffSketch(sketch(segments.get(HandoffMetrics.Segment.HANDOFF)))
                 .setTriageSketch(sketch(segments.get(HandoffMetrics.Segment.TRIAGE)))
                 .setFixSketch(sketch(segments.get(HandoffMetrics.Segment.FIX)))
@@ -255,9 +268,14 @@ public final class CohortAccumulator {
         List<StageLatency> out = new ArrayList<>();
         for (Stage stage : DURATION_STAGES) {
             DDSketch sketch = stages.get(stage);
-            out.add(StageLatency.newBuilder().setStage(stage).setStats(stats(sketch)).setSketch(sketch(sketch)).build());
+            out.add(StageLatency.newBuilder().setStage(stage).setStats(segmentStats(sketch)).setSketch(sketch(sketch)).build());
         }
         return out;
+    }
+
+    /** The stats of a published or stored row; of a share, the count alone (the merge reads the sketch). */
+    private SegmentStats segmentStats(DDSketch sketch) {
+        return share ? SegmentStats.newBuilder().setCount(Math.round(sketch.getCount())).build() : stats(sketch);
     }
 
     public static SegmentStats stats(DDSketch sketch) {

@@ -194,7 +194,7 @@ public final class CohortPartials implements Processor<String, Object, String, b
                     if (!whole && !wanted.contains(id)) {
                         continue;
                     }
-                    Share share = shares.computeIfAbsent(id, x -> new Share(cohort, new CohortAccumulator(asOf)));
+                    Share share = shares.computeIfAbsent(id, x -> new Share(cohort, new CohortAccumulator(asOf).asShare()));
                     share.acc.add(m.facts());
                     share.validUntil = earlier(share.validUntil, change);
                 }
@@ -203,7 +203,6 @@ public final class CohortPartials implements Processor<String, Object, String, b
         int partition = context.taskId().partition();
         for (Share share : shares.values()) {
             CohortAccumulator.Window window = Windows.window(WindowGranularity.DAY, day, settings.zone(), share.cohort);
-            share.acc.compactSketches(true);
             Instant until = share.validUntil;
             CohortPartial partial = new CohortPartial(share.acc.handoffWindow(window, asOf), share.acc.cycleWindow(window, asOf), until);
             String id = share.cohort.id();

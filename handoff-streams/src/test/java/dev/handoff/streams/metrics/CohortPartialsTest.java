@@ -130,6 +130,15 @@ class CohortPartialsTest {
         assertTrue(expected.getNoAckNumerator() > 0 && expected.getPending() > 0, "the as_of splits members: " + expected);
         assertEquals(expected, actual, "the merged shares are the row of all members, sketches included");
         assertEquals(whole.cycleWindow(window, tick), merged.cycleWindow(window, tick));
+
+        // A share carries only what the merge reads: no event id, source or key, no quantile or rate.
+        HandoffWindow share = a.handoff();
+        assertEquals(List.of("", "", ""), List.of(share.getEventId(), share.getSource(), share.getDimensionKey()));
+        assertTrue(share.getAcknowledged() > 0 && share.getMedianMs() == null && share.getP99Ms() == null && share.getNoAckRate() == null,
+                share.toString());
+        assertTrue(share.getStages().stream().allMatch(st -> st.getStats().getMedianMs() == null && st.getSketch() != null));
+        assertNull(a.cycle().getHandoff().getMedianMs());
+        assertEquals(expected.getMedianMs(), actual.getMedianMs(), "the merge computes them");
     }
 
     @Test
