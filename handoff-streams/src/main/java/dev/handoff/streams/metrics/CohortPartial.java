@@ -15,7 +15,8 @@ import java.util.Objects;
 
 /**
  * One finding partition's share of one cohort day (decision 0014): the day rows its members make, computed as of
- * {@code handoff.as_of} (counts, and sketches in the compact encoding, all of which sum and merge exactly), and the
+ * {@code handoff.as_of} (counts, and sketches in the compact encoding, all of which sum and merge exactly; the rows
+ * are built by {@link CohortAccumulator#asShare()}, so their ids, keys, quantiles and rates are empty), and the
  * time until which they stay exact with no new event ({@code validUntil}, null when no member's outcome can change by
  * time alone). The metrics partition of the cohort's series merges the partials of every finding partition.
  */
