@@ -25,6 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BoundedRocksDbConfigTest {
 
+    /** Keys each round of {@link #writeAll} writes. */
+    private static final int KEYS = 5_000;
+
     private final BoundedRocksDbConfig setter = new BoundedRocksDbConfig();
 
     /** Options as Kafka Streams' RocksDB store hands them to the setter: with its own table config, whose cache it reads back. */
@@ -96,8 +99,6 @@ class BoundedRocksDbConfigTest {
             }
         }
     }
-
-    private static final int KEYS = 5_000;
 
     private static byte[] key(int i) {
         return String.format(Locale.ROOT, "f1-%08d", i).getBytes(StandardCharsets.UTF_8);
