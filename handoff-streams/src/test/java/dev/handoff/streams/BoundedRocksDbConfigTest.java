@@ -3,8 +3,10 @@ package dev.handoff.streams;
 import org.apache.kafka.streams.state.internals.BlockBasedTableConfigWithAccessibleCache;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.AbstractEventListener;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.Cache;
+import org.rocksdb.CompactionJobInfo;
 import org.rocksdb.CompactionStyle;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.Options;
@@ -14,8 +16,11 @@ import org.rocksdb.RocksDBException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -82,12 +87,14 @@ class BoundedRocksDbConfigTest {
         try (Options options = storeOptions()) {
             options.setCreateIfMissing(true);
             setter.setConfig("finding-state", options, Map.of());
+            Compactions compactions = new Compactions();
+            options.setListeners(List.of(compactions));
             try (RocksDB db = RocksDB.open(options, path)) {
                 for (int i = 0; i < KEYS; i++) {
                     assertEquals("old-2-" + i, new String(db.get(key(i)), StandardCharsets.UTF_8), "key " + i);
                 }
                 writeAll(db, "new", 3);
-                awaitCompactions(db);
+                compactions.awaitIdle(db);
                 for (int i = 0; i < KEYS; i += 97) {
                     assertEquals("new-2-" + i, new String(db.get(key(i)), StandardCharsets.UTF_8), "key " + i);
                 }
@@ -116,13 +123,26 @@ class BoundedRocksDbConfigTest {
         }
     }
 
-    private static void awaitCompactions(RocksDB db) throws RocksDBException, InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (db.getLongProperty("rocksdb.compaction-pending") != 0 || db.getLongProperty("rocksdb.num-running-compactions") != 0) {
-            if (System.nanoTime() > until) {
-                throw new AssertionError("compactions still pending after 30 s");
+    /** Signals each finished compaction, so a test waits on RocksDB's own event rather than polling on a timer. */
+    private static final class Compactions extends AbstractEventListener {
+        private final Semaphore finished = new Semaphore(0);
+
+        @Override
+        public void onCompactionCompleted(RocksDB db, CompactionJobInfo info) {
+            finished.release();
+        }
+
+        /** Returns once RocksDB has no compaction pending or running. */
+        void awaitIdle(RocksDB db) throws RocksDBException, InterruptedException {
+            long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (db.getLongProperty("rocksdb.compaction-pending") != 0 || db.getLongProperty("rocksdb.num-running-compactions") != 0) {
+                long left = until - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("compactions still pending after 30 s");
+                }
+                // Bounded, because the property may still read pending just after the last compaction signalled.
+                finished.tryAcquire(Math.min(left, Duration.ofMillis(100).toNanos()), TimeUnit.NANOSECONDS);
             }
-            Thread.sleep(20);
         }
     }
 
